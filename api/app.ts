@@ -1,0 +1,88 @@
+import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
+import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
+import { createServerAdapter } from "@whatwg-node/server";
+import { createYoga } from "graphql-yoga";
+import { type BatchLimits, type Db, defaultBatchLimits } from "../db/index.ts";
+import { hasBearerToken } from "./auth.ts";
+import { limitBody } from "./body-limit.ts";
+import { createContext } from "./context.ts";
+import { createErrorMasker, type ErrorLogger } from "./errors.ts";
+import { errorResponse } from "./http-errors.ts";
+import { schema } from "./schema/index.ts";
+
+export interface AppOptions {
+  db: Db;
+  /** When set, every API request needs `Authorization: Bearer <token>`. */
+  token?: string | undefined;
+  batchLimits?: Partial<BatchLimits>;
+  /** Largest GraphQL request body, in bytes. */
+  maxBodyBytes?: number;
+  /** Deepest selection a query may nest. */
+  maxDepth?: number;
+  /** Most tokens a GraphQL document may have (variables do not count). */
+  maxTokens?: number;
+  logger?: ErrorLogger;
+}
+
+export const graphqlPath = "/graphql";
+
+/**
+ * Builds the labbook HTTP app: GraphQL at `/graphql` (GraphiQL, bundled, in a browser) and
+ * `/health`. It only handles requests; binding it to a port is the caller's job.
+ *
+ * @example
+ * const app = createApp({ db: await openDb() });
+ * const response = await app.fetch(new Request("http://labbook/health"));
+ */
+export function createApp(options: AppOptions) {
+  const { db, token } = options;
+  const batchLimits = { ...defaultBatchLimits, ...options.batchLimits };
+  const maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
+  const logger = options.logger ?? { error: (message, error) => console.error(message, error) };
+
+  const yoga = createYoga({
+    schema,
+    graphqlEndpoint: graphqlPath,
+    context: () => createContext(db, batchLimits),
+    renderGraphiQL,
+    graphiql: { title: "labbook GraphQL" },
+    landingPage: false,
+    maskedErrors: { maskError: createErrorMasker(logger) },
+    plugins: [
+      maxDepthPlugin({ n: options.maxDepth ?? 12 }),
+      maxTokensPlugin({ n: options.maxTokens ?? 10_000 }),
+    ],
+    logging: false,
+  });
+
+  async function route(request: Request): Promise<Response> {
+    const { pathname } = new URL(request.url);
+    if (pathname === "/health" && request.method === "GET") return new Response("OK");
+    if (pathname === graphqlPath) {
+      // The GraphiQL page holds no data; browsers cannot add a header to a page load, and
+      // GraphiQL sends the token (its headers tab) with every query.
+      const wantsGraphiQL =
+        request.method === "GET" && (request.headers.get("accept") ?? "").includes("text/html");
+      if (token && !wantsGraphiQL && !hasBearerToken(request, token))
+        return errorResponse(
+          401,
+          "UNAUTHENTICATED",
+          "This server needs 'Authorization: Bearer <token>' (the token it was started with; LABBOOK_TOKEN for clients).",
+          { "www-authenticate": "Bearer" },
+        );
+      const limited = await limitBody(request, maxBodyBytes);
+      if (limited instanceof Response) return limited;
+      return yoga.fetch(limited);
+    }
+    return errorResponse(
+      404,
+      "NOT_FOUND",
+      `No route ${request.method} ${pathname}; the API is at ${graphqlPath}.`,
+    );
+  }
+
+  return createServerAdapter(route);
+}
+
+export type App = ReturnType<typeof createApp>;

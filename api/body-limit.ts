@@ -1,0 +1,36 @@
+import { errorResponse } from "./http-errors.ts";
+
+/**
+ * Reads a request body up to `maxBytes`, answering 413 past it. GraphQL bodies are parsed
+ * whole anyway, so holding them is fine; the limit keeps one request from exhausting memory.
+ */
+export async function limitBody(request: Request, maxBytes: number): Promise<Request | Response> {
+  const tooLarge = () =>
+    errorResponse(
+      413,
+      "PAYLOAD_TOO_LARGE",
+      `The request body is larger than ${maxBytes} bytes; send smaller batches.`,
+    );
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) return tooLarge();
+  if (!request.body) return request;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return tooLarge();
+    }
+    chunks.push(value);
+  }
+  return new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: Buffer.concat(chunks),
+    signal: request.signal,
+  });
+}

@@ -1,0 +1,50 @@
+import { GraphQLError, Kind, type ValueNode } from "graphql";
+import { builder } from "../builder.ts";
+
+const badInput = (message: string) =>
+  new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
+
+const maxLong = 2 ** 53;
+
+function parseLong(value: unknown): number {
+  const number = typeof value === "string" && /^-?\d+$/.test(value) ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isInteger(number) || Math.abs(number) > maxLong)
+    throw badInput(`Long must be an integer between -2^53 and 2^53, got ${JSON.stringify(value)}`);
+  return number;
+}
+
+function literalValue(node: ValueNode): unknown {
+  if (node.kind === Kind.INT || node.kind === Kind.FLOAT) return Number(node.value);
+  if (node.kind === Kind.STRING) return node.value;
+  return undefined;
+}
+
+builder.scalarType("Long", {
+  description:
+    "An integer up to ±2^53 (GraphQL's Int stops at 2^31): steps and times in milliseconds UTC. Accepts a number or a string of digits.",
+  serialize: (value) => value,
+  parseValue: parseLong,
+  parseLiteral: (node) => parseLong(literalValue(node)),
+});
+
+const specialByName: Record<string, number> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  "-Infinity": Number.NEGATIVE_INFINITY,
+};
+
+function parseMetricValue(value: unknown): number {
+  if (typeof value === "number") return value;
+  if (typeof value === "string" && value in specialByName) return specialByName[value] as number;
+  throw badInput(
+    `MetricValue must be a number or one of "NaN", "Infinity", "-Infinity", got ${JSON.stringify(value)}`,
+  );
+}
+
+builder.scalarType("MetricValue", {
+  description:
+    'A metric value: a JSON number, or the string "NaN", "Infinity" or "-Infinity" (JSON has no non-finite numbers).',
+  serialize: (value) => (Number.isFinite(value) ? value : String(value)),
+  parseValue: parseMetricValue,
+  parseLiteral: (node) => parseMetricValue(literalValue(node)),
+});

@@ -1,0 +1,76 @@
+import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import { type LifecycleView, lifecycleCondition } from "./experiments.ts";
+import type { Db } from "./open-db.ts";
+import { type OrderClause, orderableRunAttributes, parseOrderBy } from "./order-by.ts";
+import { type Run, toRun } from "./runs.ts";
+import { metricSeriesTable, paramTable, runTable, runTagTable } from "./schema/index.ts";
+
+export interface SearchRunsOptions {
+  /** Experiments to search; all experiments when omitted. */
+  experimentIds?: readonly string[] | undefined;
+  view?: LifecycleView | undefined;
+  /** MLflow-style clauses such as `metrics.accuracy DESC`; newest first when empty. */
+  orderBy?: readonly string[] | undefined;
+  limit: number;
+  offset: number;
+}
+
+const direction = (clause: OrderClause) => (clause.descending ? desc : asc);
+
+/**
+ * Runs in a stable order, one page at a time. Two statements whatever the page size: the
+ * page, and its total count. Missing values and NaN sort last in either direction, as in MLflow.
+ */
+export async function searchRuns(
+  db: Db,
+  options: SearchRunsOptions,
+): Promise<{ runs: Run[]; totalCount: number }> {
+  const clauses = parseOrderBy(options.orderBy);
+  const conditions: (SQL | undefined)[] = [
+    lifecycleCondition(runTable.lifecycleStage, options.view ?? "active"),
+  ];
+  if (options.experimentIds !== undefined) {
+    const ids = options.experimentIds.filter((id) => /^\d{1,15}$/.test(id)).map(Number);
+    conditions.push(inArray(runTable.experimentId, ids));
+  }
+  const where = and(...conditions);
+
+  let page = db.orm.select({ run: runTable }).from(runTable).$dynamic();
+  const order: SQL[] = [];
+  clauses.forEach((clause, i) => {
+    const dir = direction(clause);
+    if (clause.kind === "attribute") {
+      const column = runTable[orderableRunAttributes[clause.key] ?? "startTime"];
+      order.push(sql`${column} IS NULL`, dir(column));
+    } else if (clause.kind === "metric") {
+      const series = alias(metricSeriesTable, `order_metric_${i}`);
+      page = page.leftJoin(series, and(eq(series.runId, runTable.id), eq(series.key, clause.key)));
+      order.push(
+        sql`(${series.id} IS NULL OR ${series.lastSpecial} IS 'NaN')`,
+        dir(
+          sql`CASE ${series.lastSpecial} WHEN 'Infinity' THEN 1 WHEN '-Infinity' THEN -1 ELSE 0 END`,
+        ),
+        dir(series.lastValue),
+      );
+    } else {
+      const table = alias(
+        clause.kind === "param" ? paramTable : runTagTable,
+        `order_${clause.kind}_${i}`,
+      );
+      page = page.leftJoin(table, and(eq(table.runId, runTable.id), eq(table.key, clause.key)));
+      order.push(sql`${table.value} IS NULL`, dir(table.value));
+    }
+  });
+  order.push(desc(runTable.startTime), asc(runTable.id));
+
+  const [rows, [total]] = await Promise.all([
+    page
+      .where(where)
+      .orderBy(...order)
+      .limit(options.limit)
+      .offset(options.offset),
+    db.orm.select({ n: count() }).from(runTable).where(where),
+  ]);
+  return { runs: rows.map((row) => toRun(row.run)), totalCount: total?.n ?? 0 };
+}

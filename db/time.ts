@@ -1,0 +1,2 @@
+/** All times are integer milliseconds UTC. */
+export const nowMs = (): number => Date.now();
