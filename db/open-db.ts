@@ -1,7 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { type Client, createClient } from "@libsql/client";
+import {
+  type Client,
+  createClient,
+  type InArgs,
+  type InStatement,
+  type TransactionMode,
+} from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { ensureDefaultExperiment } from "./experiments.ts";
@@ -21,6 +27,8 @@ export interface OpenDbOptions {
   artifactRoot?: string;
   /** How long a write waits for another connection's lock before failing (file databases). */
   busyTimeoutMs?: number;
+  /** Called with every SQL statement sent, e.g. to count statements per request in tests and benchmarks. */
+  onStatement?: (sql: string) => void;
 }
 
 export interface Db {
@@ -75,6 +83,7 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
     authToken: options.authToken,
     timeout: options.busyTimeoutMs ?? 10_000,
   });
+  if (options.onStatement) watchStatements(client, options.onStatement);
   try {
     if (filePath) {
       // WAL lets readers go on while the single writer writes; it is stored in the file.
@@ -104,4 +113,30 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
     client.close();
     throw error;
   }
+}
+
+/** Reports each statement a client sends, including those inside transactions and batches. */
+function watchStatements(client: Client, onStatement: (sql: string) => void): void {
+  const textOf = (statement: InStatement) =>
+    typeof statement === "string" ? statement : statement.sql;
+  const execute = client.execute.bind(client);
+  const batch = client.batch.bind(client);
+  const transaction = client.transaction.bind(client);
+  client.execute = ((statement: InStatement, args?: InArgs) => {
+    onStatement(textOf(statement));
+    return args === undefined ? execute(statement) : execute(textOf(statement), args);
+  }) as Client["execute"];
+  client.batch = ((statements: InStatement[], mode?: TransactionMode) => {
+    for (const statement of statements) onStatement(textOf(statement));
+    return batch(statements, mode);
+  }) as Client["batch"];
+  client.transaction = (async (mode?: TransactionMode) => {
+    const tx = await transaction(mode);
+    const txExecute = tx.execute.bind(tx);
+    tx.execute = ((statement: InStatement) => {
+      onStatement(textOf(statement));
+      return txExecute(statement);
+    }) as typeof tx.execute;
+    return tx;
+  }) as Client["transaction"];
 }

@@ -1,0 +1,118 @@
+import { isIP } from "node:net";
+import { parseArgs } from "node:util";
+import { createApp } from "../../api/app.ts";
+import { serve } from "../../api/serve.ts";
+import {
+  acquireWriterLock,
+  dbFilePath,
+  normalizeDbUrl,
+  openDb,
+  type WriterLock,
+} from "../../db/index.ts";
+import { ensureArtifactDir, storageConfig, storageOptions } from "../db-options.ts";
+import { envHelp, flagOrEnv } from "../env.ts";
+import { UsageError } from "../usage-error.ts";
+
+export const serverHelp = `Usage: labbook server [options]
+
+Serves the GraphQL API (GraphiQL in a browser) at http://<host>:<port>/graphql.
+Data goes to ./labbook.db and ./artifacts/ unless told otherwise. The server is the only
+writer of a database file: it holds <file>.lock, and other labbook commands talk to it.
+
+Options:
+  --host <address>        Address to listen on (default 127.0.0.1). Any other address
+                          than loopback needs --token.
+  --port <n>              Port (default 4000); 0 picks a free one and prints the URL.
+  --db <url>              Database: path or file: URL, or http:// / libsql:// of a libSQL server.
+  --db-auth-token <t>     Auth token for a libSQL server.
+  --artifacts <dir|uri>   Artifact root (default ./artifacts).
+  --token <t>             Require 'Authorization: Bearer <t>' on every API request.
+  --json                  Print one JSON line with the URLs once listening (for scripts).
+  -h, --help              Show this help.
+
+Environment (flags override):
+${envHelp(["LABBOOK_DB_URL", "LABBOOK_DB_AUTH_TOKEN", "LABBOOK_ARTIFACTS", "LABBOOK_TOKEN", "LABBOOK_HOST", "LABBOOK_PORT"])}
+
+SIGTERM or Ctrl-C finishes the requests in flight, then exits.`;
+
+const isLoopback = (host: string) =>
+  host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
+
+export async function serverCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      host: { type: "string" },
+      port: { type: "string" },
+      token: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      ...storageOptions,
+    },
+  });
+  if (values.help) {
+    console.log(serverHelp);
+    return;
+  }
+  const host = flagOrEnv(values.host, "LABBOOK_HOST", "127.0.0.1") ?? "127.0.0.1";
+  const portText = flagOrEnv(values.port, "LABBOOK_PORT", "4000") ?? "4000";
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535)
+    throw new UsageError(`--port must be a number from 0 to 65535 (got '${portText}')`);
+  const token = flagOrEnv(values.token, "LABBOOK_TOKEN");
+  if (!isLoopback(host) && !token)
+    throw new UsageError(
+      `refusing to listen on ${host} without a token: anyone who reaches it could read and change your runs. ` +
+        "Pass --token <secret> (or set LABBOOK_TOKEN), or listen on 127.0.0.1.",
+    );
+  const storage = storageConfig(values);
+  const dbUrl = normalizeDbUrl(storage.dbUrl);
+  const filePath = dbFilePath(dbUrl);
+  const lock: WriterLock | undefined = filePath ? acquireWriterLock(filePath) : undefined;
+  try {
+    ensureArtifactDir(storage);
+    const db = await openDb({
+      url: dbUrl,
+      authToken: storage.dbAuthToken,
+      artifactRoot: storage.artifactRoot,
+    });
+    const app = createApp({ db, token });
+    const running = await serve(app, { host, port }).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === "EADDRINUSE"
+        ? new UsageError(
+            `port ${port} on ${host} is in use; pass --port 0 for a free one, or another port`,
+          )
+        : error;
+    });
+    lock?.setUrl(running.url);
+    const info = {
+      url: running.url,
+      graphql: `${running.url}/graphql`,
+      db: filePath ?? dbUrl,
+      artifacts: storage.artifactDir ?? storage.artifactRoot,
+      pid: process.pid,
+    };
+    if (values.json) console.log(JSON.stringify(info));
+    else {
+      console.log(`labbook server listening on ${info.url}`);
+      console.log(`  GraphQL API and GraphiQL: ${info.graphql}`);
+      console.log(`  database: ${info.db}`);
+      console.log(`  artifacts: ${info.artifacts}`);
+    }
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      if (!values.json) console.log(`${signal}: finishing requests in flight, then stopping`);
+      await running.close();
+      await db.close();
+      lock?.release();
+      process.exit(0);
+    };
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGINT", () => void stop("SIGINT"));
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
