@@ -25,6 +25,7 @@ export const runTable = sqliteTable(
   (table) => [
     index("runs_experiment_start_idx").on(table.experimentId, table.startTime),
     index("runs_parent_idx").on(table.parentRunId),
+    index("runs_lifecycle_start_idx").on(table.lifecycleStage, table.startTime),
   ],
 );
 
@@ -37,7 +38,11 @@ export const runTagTable = sqliteTable(
     key: text("key").notNull(),
     value: text("value").notNull(),
   },
-  (table) => [primaryKey({ columns: [table.runId, table.key] })],
+  (table) => [
+    primaryKey({ columns: [table.runId, table.key] }),
+    // Filters and orderings name a key and compare its value across runs.
+    index("run_tags_key_value_idx").on(table.key, table.value),
+  ],
 );
 
 /** Params are immutable once logged: the same value again is accepted, another is a conflict. */
@@ -50,7 +55,10 @@ export const paramTable = sqliteTable(
     key: text("key").notNull(),
     value: text("value").notNull(),
   },
-  (table) => [primaryKey({ columns: [table.runId, table.key] })],
+  (table) => [
+    primaryKey({ columns: [table.runId, table.key] }),
+    index("params_key_value_idx").on(table.key, table.value),
+  ],
 );
 
 export type RunRow = typeof runTable.$inferSelect;
