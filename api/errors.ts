@@ -1,4 +1,3 @@
-import { LibsqlError } from "@libsql/client";
 import { GraphQLError } from "graphql";
 import { createGraphQLError } from "graphql-yoga";
 import { isStoreError, type StoreErrorKind } from "../db/index.ts";
@@ -34,11 +33,6 @@ export function createErrorMasker(logger: ErrorLogger) {
           ...(original.field && { field: original.field }),
         },
       });
-    if (original instanceof LibsqlError && original.code.includes("BUSY"))
-      return createGraphQLError(
-        "The database is locked by another process; retry shortly, or make labbook its only writer.",
-        { ...located, extensions: { code: "SERVICE_UNAVAILABLE" } },
-      );
     if (graphqlError && (!original || original instanceof GraphQLError)) return graphqlError;
     logger.error("unexpected error while executing a GraphQL operation", error);
     return createGraphQLError(message, {

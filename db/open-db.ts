@@ -10,6 +10,7 @@ import {
 } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
+import { translateBusy } from "./busy.ts";
 import { ensureDefaultExperiment } from "./experiments.ts";
 import * as schema from "./schema/index.ts";
 import { WriteQueue } from "./write-queue.ts";
@@ -101,7 +102,12 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
       artifactRoot: options.artifactRoot ?? defaultArtifactRoot(),
       client,
       orm,
-      write: (work) => queue.run(() => orm.transaction(work)),
+      write: (work) =>
+        queue.run(() =>
+          orm.transaction(work).catch((error: unknown) => {
+            throw translateBusy(error);
+          }),
+        ),
       async close() {
         await queue.drain();
         client.close();

@@ -1,0 +1,16 @@
+import { LibsqlError } from "@libsql/client";
+import { StoreError } from "./errors.ts";
+
+/**
+ * Another process held the database lock past the busy timeout. That is a `busy` store error
+ * (worth retrying), not an unexpected failure.
+ */
+export function translateBusy(error: unknown): unknown {
+  if (error instanceof LibsqlError && error.code.includes("BUSY"))
+    return new StoreError(
+      "busy",
+      "the database is locked by another process; retry shortly, or make labbook its only writer",
+      { cause: error },
+    );
+  return error;
+}
