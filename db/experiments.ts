@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, inArray, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { alreadyExists, invalid, notFound } from "./errors.ts";
+import { experimentFilterSql, parseStoreFilter } from "./filter-sql.ts";
 import { groupBy } from "./group-by.ts";
 import type { Db, WriteTx } from "./open-db.ts";
 import {
@@ -137,6 +138,8 @@ export function lifecycleCondition(column: SQLiteColumn, view: LifecycleView): S
 
 export interface ListExperimentsOptions {
   view?: LifecycleView;
+  /** The search language over `name`, `creation_time`, `last_update_time` and `tags.<key>`. */
+  filter?: string | undefined;
   limit: number;
   offset: number;
 }
@@ -145,7 +148,11 @@ export async function listExperiments(
   db: Db,
   options: ListExperimentsOptions,
 ): Promise<{ experiments: Experiment[]; totalCount: number }> {
-  const where = lifecycleCondition(experimentTable.lifecycleStage, options.view ?? "active");
+  const filter = parseStoreFilter(options.filter, "experiments");
+  const where = and(
+    lifecycleCondition(experimentTable.lifecycleStage, options.view ?? "active"),
+    filter && experimentFilterSql(filter),
+  );
   const [rows, [total]] = await Promise.all([
     db.orm
       .select()

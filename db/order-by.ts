@@ -1,11 +1,7 @@
-import { invalid } from "./errors.ts";
+import { type OrderClause, parseOrderClause, SearchSyntaxError } from "../search/index.ts";
+import { invalid, StoreError } from "./errors.ts";
 
-/** One `orderBy` clause, e.g. `metrics.accuracy DESC` or `params.\`learning rate\``. */
-export interface OrderClause {
-  kind: "attribute" | "metric" | "param" | "tag";
-  key: string;
-  descending: boolean;
-}
+export type { OrderClause };
 
 /** Run attributes that can be ordered on, by the names MLflow accepts for them. */
 export const orderableRunAttributes: Record<string, "startTime" | "endTime" | "name" | "status"> = {
@@ -16,47 +12,23 @@ export const orderableRunAttributes: Record<string, "startTime" | "endTime" | "n
   status: "status",
 };
 
-const kindByPrefix: Record<string, OrderClause["kind"]> = {
-  attribute: "attribute",
-  attributes: "attribute",
-  attr: "attribute",
-  run: "attribute",
-  metric: "metric",
-  metrics: "metric",
-  param: "param",
-  params: "param",
-  parameter: "param",
-  parameters: "param",
-  tag: "tag",
-  tags: "tag",
-};
-
-const clausePattern =
-  /^\s*(?:([a-z]+)\.)?(?:`([^`]+)`|"([^"]+)"|([^\s`"]+))\s*(?:\s(asc|desc))?\s*$/i;
-
 /** Parses `metrics.accuracy DESC`-style clauses; bad ones name the clause and what is allowed. */
 export function parseOrderBy(clauses: readonly string[] | undefined): OrderClause[] {
   return (clauses ?? []).map((clause, i) => {
     const field = `orderBy[${i}]`;
-    const match = clausePattern.exec(clause);
-    if (!match)
+    let parsed: OrderClause;
+    try {
+      parsed = parseOrderClause(clause);
+    } catch (error) {
+      if (error instanceof SearchSyntaxError)
+        throw new StoreError("invalid", `${field}: ${error.message}`, { field, cause: error });
+      throw error;
+    }
+    if (parsed.kind === "attribute" && !(parsed.key in orderableRunAttributes))
       throw invalid(
         field,
-        `'${clause}' is not '<prefix>.<key> [ASC|DESC]', e.g. 'metrics.accuracy DESC'`,
+        `cannot order by attribute '${parsed.key}': use one of ${Object.keys(orderableRunAttributes).join(", ")}`,
       );
-    const [, prefix, backticked, quoted, bare, direction] = match;
-    const key = backticked ?? quoted ?? bare ?? "";
-    const kind = prefix ? kindByPrefix[prefix.toLowerCase()] : "attribute";
-    if (!kind)
-      throw invalid(
-        field,
-        `unknown prefix '${prefix}': use attributes., metrics., params. or tags.`,
-      );
-    if (kind === "attribute" && !(key in orderableRunAttributes))
-      throw invalid(
-        field,
-        `cannot order by attribute '${key}': use one of ${Object.keys(orderableRunAttributes).join(", ")}`,
-      );
-    return { kind, key, descending: direction?.toLowerCase() === "desc" };
+    return parsed;
   });
 }

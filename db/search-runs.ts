@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { type LifecycleView, lifecycleCondition } from "./experiments.ts";
+import { parseStoreFilter, runFilterSql } from "./filter-sql.ts";
 import type { Db } from "./open-db.ts";
 import { type OrderClause, orderableRunAttributes, parseOrderBy } from "./order-by.ts";
 import { type Run, toRun } from "./runs.ts";
@@ -10,6 +11,8 @@ export interface SearchRunsOptions {
   /** Experiments to search; all experiments when omitted. */
   experimentIds?: readonly string[] | undefined;
   view?: LifecycleView | undefined;
+  /** The search language: `metrics.acc > 0.9 and (params.lr = '0.1' or tags.team = 'vision')`. */
+  filter?: string | undefined;
   /** MLflow-style clauses such as `metrics.accuracy DESC`; newest first when empty. */
   orderBy?: readonly string[] | undefined;
   limit: number;
@@ -27,6 +30,7 @@ export async function searchRuns(
   options: SearchRunsOptions,
 ): Promise<{ runs: Run[]; totalCount: number }> {
   const clauses = parseOrderBy(options.orderBy);
+  const filter = parseStoreFilter(options.filter, "runs");
   const conditions: (SQL | undefined)[] = [
     lifecycleCondition(runTable.lifecycleStage, options.view ?? "active"),
   ];
@@ -34,6 +38,7 @@ export async function searchRuns(
     const ids = options.experimentIds.filter((id) => /^\d{1,15}$/.test(id)).map(Number);
     conditions.push(inArray(runTable.experimentId, ids));
   }
+  if (filter) conditions.push(runFilterSql(filter));
   const where = and(...conditions);
 
   let page = db.orm.select({ run: runTable }).from(runTable).$dynamic();

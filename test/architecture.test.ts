@@ -7,7 +7,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 /** Which of our folders each folder may import; the table in ARCHITECTURE.md. */
 const allowed: Record<string, readonly string[]> = {
-  db: [],
+  search: [],
+  db: ["search"],
   api: ["db"],
   client: [],
   cli: ["api", "db", "client"],

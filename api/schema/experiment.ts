@@ -55,6 +55,10 @@ ExperimentRef.implement({
       type: RunConnection,
       description: "The experiment's runs, newest first unless ordered otherwise.",
       args: {
+        filter: t.arg.string({
+          description:
+            "The search language, e.g. `metrics.accuracy > 0.9 or tags.team = 'vision'`.",
+        }),
         orderBy: t.arg.stringList({
           description:
             "Clauses like `metrics.accuracy DESC`, `params.lr`, `attributes.start_time ASC`.",
@@ -70,6 +74,7 @@ ExperimentRef.implement({
         const window = pageWindow(args);
         const { runs, totalCount } = await searchRuns(ctx.db, {
           experimentIds: [e.id],
+          filter: args.filter ?? undefined,
           orderBy: args.orderBy ?? undefined,
           view: args.view ?? undefined,
           ...window,
@@ -102,6 +107,10 @@ builder.queryFields((t) => ({
     type: ExperimentConnection,
     description: "Experiments, newest first.",
     args: {
+      filter: t.arg.string({
+        description:
+          "The search language over `name`, `creation_time`, `last_update_time` and `tags.<key>`, e.g. `name LIKE 'mnist%' and tags.team = 'vision'`.",
+      }),
       view: t.arg({
         type: ViewTypeEnum,
         description: "Which lifecycle stages to include (ACTIVE_ONLY).",
@@ -113,6 +122,7 @@ builder.queryFields((t) => ({
       const window = pageWindow(args);
       const { experiments, totalCount } = await listExperiments(ctx.db, {
         view: args.view ?? "active",
+        filter: args.filter ?? undefined,
         ...window,
       });
       return { items: experiments, offset: window.offset, totalCount };

@@ -136,6 +136,10 @@ builder.queryFields((t) => ({
       "Runs of some experiments (all when none are named), newest first unless ordered otherwise.",
     args: {
       experimentIds: t.arg.idList({ description: "Experiments to search." }),
+      filter: t.arg.string({
+        description:
+          "MLflow's search grammar plus OR, NOT and parentheses, e.g. `metrics.accuracy > 0.9 and params.lr = '0.001'`. A metric means its latest value.",
+      }),
       orderBy: t.arg.stringList({
         description:
           "Clauses like `metrics.accuracy DESC`, `params.lr`, `attributes.start_time ASC`; missing values and NaN sort last.",
@@ -151,6 +155,7 @@ builder.queryFields((t) => ({
       const window = pageWindow(args);
       const { runs, totalCount } = await searchRuns(ctx.db, {
         experimentIds: args.experimentIds?.map(String),
+        filter: args.filter ?? undefined,
         orderBy: args.orderBy ?? undefined,
         view: args.view ?? undefined,
         ...window,

@@ -1,0 +1,149 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import {
+  checkFilter,
+  type FilterExpression,
+  type Identifier,
+  type Literal,
+  parseFilter,
+  SearchSyntaxError,
+} from "../search/index.ts";
+import { StoreError } from "./errors.ts";
+import {
+  experimentTable,
+  experimentTagTable,
+  metricSeriesTable,
+  paramTable,
+  runTable,
+  runTagTable,
+} from "./schema/index.ts";
+
+/**
+ * Compiles the search language to SQL for runs and experiments. Every value is a bound
+ * parameter; keys too. Each comparison is made strictly true/false (a missing value or a NaN
+ * metric is false), so `not` means what it says — the same meaning as `matchesFilter`.
+ */
+
+/** Parses and checks a filter; a bad one is an `invalid` store error naming `filter` and the position. */
+export function parseStoreFilter(
+  filter: string | undefined,
+  target: "runs" | "experiments",
+): FilterExpression | undefined {
+  if (!filter?.trim()) return undefined;
+  try {
+    return checkFilter(parseFilter(filter), filter, target);
+  } catch (error) {
+    if (error instanceof SearchSyntaxError)
+      throw new StoreError("invalid", `filter: ${error.message}`, {
+        field: "filter",
+        cause: error,
+      });
+    throw error;
+  }
+}
+
+// A metric's latest value as a number SQL can compare: ±Infinity come back from their
+// encoding (9e999 is SQLite's literal for infinity), NaN stays NULL and so compares false.
+const latestMetric = (key: string) => sql`(SELECT CASE ${metricSeriesTable.lastSpecial}
+  WHEN 'Infinity' THEN 9e999 WHEN '-Infinity' THEN -9e999 ELSE ${metricSeriesTable.lastValue} END
+  FROM ${metricSeriesTable} WHERE ${metricSeriesTable.runId} = ${runTable.id} AND ${metricSeriesTable.key} = ${key})`;
+
+const runParam = (key: string) =>
+  sql`(SELECT ${paramTable.value} FROM ${paramTable} WHERE ${paramTable.runId} = ${runTable.id} AND ${paramTable.key} = ${key})`;
+const runTag = (key: string) =>
+  sql`(SELECT ${runTagTable.value} FROM ${runTagTable} WHERE ${runTagTable.runId} = ${runTable.id} AND ${runTagTable.key} = ${key})`;
+const experimentTag = (key: string) =>
+  sql`(SELECT ${experimentTagTable.value} FROM ${experimentTagTable} WHERE ${experimentTagTable.experimentId} = ${experimentTable.id} AND ${experimentTagTable.key} = ${key})`;
+
+const runAttributeColumns: Record<string, SQLiteColumn | SQL> = {
+  run_id: runTable.id,
+  run_name: runTable.name,
+  status: runTable.status,
+  start_time: runTable.startTime,
+  end_time: runTable.endTime,
+  artifact_uri: runTable.artifactUri,
+  experiment_id: sql`CAST(${runTable.experimentId} AS TEXT)`,
+};
+const experimentAttributeColumns: Record<string, SQLiteColumn | SQL> = {
+  name: experimentTable.name,
+  experiment_id: sql`CAST(${experimentTable.id} AS TEXT)`,
+  creation_time: experimentTable.creationTime,
+  last_update_time: experimentTable.lastUpdateTime,
+};
+
+/** LIKE's `%` and `_` as GLOB's `*` and `?`, so LIKE stays case-sensitive as in MLflow. */
+function likeToGlob(pattern: string): string {
+  return [...pattern]
+    .map((char) =>
+      char === "%" ? "*" : char === "_" ? "?" : /[*?[\]]/.test(char) ? `[${char}]` : char,
+    )
+    .join("");
+}
+
+function comparisonSql(subject: SQL | SQLiteColumn, operator: string, value: Literal): SQL {
+  switch (operator) {
+    case "LIKE":
+      return sql`${subject} GLOB ${likeToGlob(String(value))}`;
+    case "ILIKE":
+      return sql`lower(${subject}) LIKE lower(${value})`;
+    case "=":
+      return sql`${subject} = ${value}`;
+    case "!=":
+      return sql`${subject} != ${value}`;
+    case "<":
+      return sql`${subject} < ${value}`;
+    case "<=":
+      return sql`${subject} <= ${value}`;
+    case ">":
+      return sql`${subject} > ${value}`;
+    default:
+      return sql`${subject} >= ${value}`;
+  }
+}
+
+function compile(
+  expression: FilterExpression,
+  subjectOf: (identifier: Identifier) => SQL | SQLiteColumn,
+): SQL {
+  switch (expression.type) {
+    case "and":
+      return sql`(${compile(expression.left, subjectOf)} AND ${compile(expression.right, subjectOf)})`;
+    case "or":
+      return sql`(${compile(expression.left, subjectOf)} OR ${compile(expression.right, subjectOf)})`;
+    case "not":
+      return sql`(NOT ${compile(expression.operand, subjectOf)})`;
+    case "membership": {
+      const list = sql.join(
+        expression.values.map((value) => sql`${value}`),
+        sql`, `,
+      );
+      const operator = expression.operator === "IN" ? sql`IN` : sql`NOT IN`;
+      return sql`COALESCE(${subjectOf(expression.identifier)} ${operator} (${list}), 0)`;
+    }
+    default:
+      return sql`COALESCE(${comparisonSql(subjectOf(expression.identifier), expression.operator, expression.value)}, 0)`;
+  }
+}
+
+export function runFilterSql(expression: FilterExpression): SQL {
+  return compile(expression, (identifier) => {
+    switch (identifier.kind) {
+      case "metric":
+        return latestMetric(identifier.key);
+      case "param":
+        return runParam(identifier.key);
+      case "tag":
+        return runTag(identifier.key);
+      default:
+        return runAttributeColumns[identifier.key] ?? runTable.id;
+    }
+  });
+}
+
+export function experimentFilterSql(expression: FilterExpression): SQL {
+  return compile(expression, (identifier) =>
+    identifier.kind === "tag"
+      ? experimentTag(identifier.key)
+      : (experimentAttributeColumns[identifier.key] ?? experimentTable.name),
+  );
+}
