@@ -1,66 +1,7 @@
 #!/usr/bin/env node
-import { experimentsCommand, experimentsHelp } from "./commands/experiments.ts";
-import { runsCommand, runsHelp } from "./commands/runs.ts";
-import { serverCommand, serverHelp } from "./commands/server.ts";
-import { envHelp, envVars } from "./env.ts";
-import { reportFailure } from "./report-failure.ts";
-
-const commands: Record<
-  string,
-  { run: (args: string[]) => Promise<void>; help: string; summary: string }
-> = {
-  server: {
-    run: serverCommand,
-    help: serverHelp,
-    summary: "Serve the GraphQL API (and GraphiQL) over the tracking data.",
-  },
-  experiments: {
-    run: experimentsCommand,
-    help: experimentsHelp,
-    summary: "List, create, delete and restore experiments.",
-  },
-  runs: {
-    run: runsCommand,
-    help: runsHelp,
-    summary: "List runs with their params and latest metrics.",
-  },
-};
-
-const mainHelp = `labbook — experiment tracking for machine learning
-
-Usage: labbook <command> [options]
-
-Commands:
-${Object.entries(commands)
-  .map(([name, command]) => `  ${name.padEnd(12)} ${command.summary}`)
-  .join("\n")}
-
-Run 'labbook <command> --help' for a command's options.
-
-Environment (a command's flags override these):
-${envHelp(Object.keys(envVars) as (keyof typeof envVars)[])}`;
-
-async function main(argv: string[]): Promise<void> {
-  const [name, ...args] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
-    const topic = name === "help" ? args[0] : undefined;
-    console.log((topic && commands[topic]?.help) || mainHelp);
-    return;
-  }
-  if (name === "--version" || name === "-v") {
-    const { default: pkg } = await import("../package.json", { with: { type: "json" } });
-    console.log(pkg.version);
-    return;
-  }
-  const command = commands[name];
-  if (!command) {
-    console.error(
-      `labbook: unknown command '${name}'. Commands: ${Object.keys(commands).join(", ")}; see 'labbook --help'.`,
-    );
-    process.exitCode = 2;
-    return;
-  }
-  await command.run(args);
-}
-
-main(process.argv.slice(2)).catch(reportFailure);
+// The `labbook` command. Libraries such as graphql-js run extra checks unless NODE_ENV is
+// "production"; a command run by a user is production unless they say otherwise. The rest
+// is imported after that is settled, because those libraries read NODE_ENV as they load.
+process.env.NODE_ENV ??= "production";
+const { runCli } = await import("./main.ts");
+await runCli(process.argv.slice(2));

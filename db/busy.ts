@@ -6,7 +6,11 @@ import { StoreError } from "./errors.ts";
  * (worth retrying), not an unexpected failure.
  */
 export function translateBusy(error: unknown): unknown {
-  if (error instanceof LibsqlError && error.code.includes("BUSY"))
+  const code =
+    error instanceof LibsqlError || error instanceof Error
+      ? (error as { code?: unknown }).code
+      : undefined;
+  if (typeof code === "string" && code.includes("BUSY"))
     return new StoreError(
       "busy",
       "the database is locked by another process; retry shortly, or make labbook its only writer",

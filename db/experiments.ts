@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, max, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { alreadyExists, invalid, notFound } from "./errors.ts";
 import { experimentFilterSql, parseStoreFilter } from "./filter-sql.ts";
@@ -197,19 +197,27 @@ export async function renameExperiment(db: Db, id: string, newName: string): Pro
  * brings back the experiment and the runs deleted with it, until garbage collection.
  */
 export async function deleteExperiment(db: Db, id: string): Promise<Experiment> {
-  if (id === defaultExperimentId)
-    throw invalid("experimentId", "the Default experiment (id 0) cannot be deleted");
   const row = await db.write(async (tx) => {
     const experiment = await requireExperiment(tx, "experimentId", id);
+    // By the numeric id, so that `00` cannot name the Default experiment past this check.
+    if (String(experiment.id) === defaultExperimentId)
+      throw invalid("experimentId", "the Default experiment (id 0) cannot be deleted");
     if (experiment.lifecycleStage === "deleted") return experiment;
     const now = nowMs();
+    // Restoring finds the runs deleted with the experiment by their deletion time, so it must
+    // differ from that of every run deleted on its own before, even within one millisecond.
+    const [latest] = await tx
+      .select({ deletedTime: max(runTable.deletedTime) })
+      .from(runTable)
+      .where(eq(runTable.experimentId, experiment.id));
+    const deletedTime = Math.max(now, (latest?.deletedTime ?? -1) + 1);
     await tx
       .update(runTable)
-      .set({ lifecycleStage: "deleted", deletedTime: now })
+      .set({ lifecycleStage: "deleted", deletedTime })
       .where(and(eq(runTable.experimentId, experiment.id), eq(runTable.lifecycleStage, "active")));
     const [updated] = await tx
       .update(experimentTable)
-      .set({ lifecycleStage: "deleted", deletedTime: now, lastUpdateTime: now })
+      .set({ lifecycleStage: "deleted", deletedTime, lastUpdateTime: now })
       .where(eq(experimentTable.id, experiment.id))
       .returning();
     return updated ?? experiment;

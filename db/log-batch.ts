@@ -1,19 +1,17 @@
 import { createHash } from "node:crypto";
-import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { conflict, invalid } from "./errors.ts";
 import type { KeyValue } from "./experiments.ts";
-import { mergeSummary, type NewPoint } from "./metric-summary.ts";
-import { encodeMetricValue } from "./metric-value.ts";
-import type { Db, WriteTx } from "./open-db.ts";
-import { requireRun } from "./runs.ts";
 import {
-  loggedBatchTable,
-  type MetricSeriesRow,
-  metricPointTable,
-  metricSeriesTable,
-  paramTable,
-  runTagTable,
-} from "./schema/index.ts";
+  findLoggedBatch,
+  recordLoggedBatch,
+  requireActiveRun,
+  type ValidBatch,
+  writeMetrics,
+  writeParams,
+  writeTags,
+} from "./log-batch-write.ts";
+import type { NewPoint } from "./metric-summary.ts";
+import type { Db } from "./open-db.ts";
 import { nowMs } from "./time.ts";
 import {
   limits,
@@ -51,13 +49,6 @@ export const defaultBatchLimits: BatchLimits = { metricPoints: 50_000, params: 1
 export interface LogBatchResult {
   /** False when the batch id had been applied before and this call only acknowledged it. */
   applied: boolean;
-  points: number;
-}
-
-interface ValidBatch {
-  params: KeyValue[];
-  tags: KeyValue[];
-  metrics: Map<string, NewPoint[]>;
   points: number;
 }
 
@@ -133,119 +124,21 @@ function validateBatch(input: LogBatchInput, batchLimits: BatchLimits, now: numb
 function payloadHash(input: LogBatchInput): string {
   const hash = createHash("sha256");
   hash.update(input.runId);
-  hash.update(JSON.stringify([input.params ?? [], input.tags ?? []]));
+  const pairs = (items: readonly KeyValue[] | null | undefined) =>
+    (items ?? []).map((item) => [item.key, item.value]);
+  hash.update(JSON.stringify([pairs(input.params), pairs(input.tags)]));
+  // Numbers are hashed as their 8 bytes (NaN and ±Infinity included): exact and fast.
+  const bytes = (numbers: readonly number[] | null | undefined) =>
+    numbers ? new Uint8Array(Float64Array.from(numbers).buffer) : new Uint8Array(0);
   for (const metric of input.metrics ?? []) {
-    // Non-finite values do not survive JSON.stringify; String() keeps them apart.
-    hash.update(`\u0000${metric.key}\u0000${metric.values.map(String).join(",")}`);
     hash.update(
-      `\u0000${metric.steps?.join(",") ?? "-"}\u0000${metric.timestamps?.join(",") ?? "-"}`,
+      `\u0000${metric.key}\u0000${metric.values.length}:${metric.steps ? "s" : "-"}${metric.timestamps ? "t" : "-"}`,
     );
+    hash.update(bytes(metric.values));
+    hash.update(bytes(metric.steps));
+    hash.update(bytes(metric.timestamps));
   }
   return hash.digest("hex");
-}
-
-async function writeParams(tx: WriteTx, runId: string, params: KeyValue[]): Promise<void> {
-  if (params.length === 0) return;
-  const existing = await tx
-    .select({ key: paramTable.key, value: paramTable.value })
-    .from(paramTable)
-    .where(
-      and(
-        eq(paramTable.runId, runId),
-        inArray(
-          paramTable.key,
-          params.map((p) => p.key),
-        ),
-      ),
-    );
-  const logged = new Map(existing.map((row) => [row.key, row.value]));
-  params.forEach((param, i) => {
-    const value = logged.get(param.key);
-    if (value !== undefined && value !== param.value)
-      throw conflict(
-        `param '${param.key}' was already logged as '${value}' and params cannot change; log '${param.value}' under another key or in a new run`,
-        `params[${i}].value`,
-      );
-  });
-  const fresh = params.filter((param) => !logged.has(param.key));
-  if (fresh.length > 0)
-    await tx
-      .insert(paramTable)
-      .values(fresh.map((param) => ({ runId, ...param })))
-      .onConflictDoNothing();
-}
-
-async function writeTags(tx: WriteTx, runId: string, tags: KeyValue[]): Promise<void> {
-  if (tags.length === 0) return;
-  // The last value of a key repeated in one batch wins, as if the tags were set one by one.
-  const latest = new Map(tags.map((tag) => [tag.key, tag.value]));
-  await tx
-    .insert(runTagTable)
-    .values([...latest].map(([key, value]) => ({ runId, key, value })))
-    .onConflictDoUpdate({
-      target: [runTagTable.runId, runTagTable.key],
-      set: { value: sql`excluded.value` },
-    });
-}
-
-/** Rows per INSERT: large statements amortize parsing; 5 columns keep it far under SQLite's variable limit. */
-const pointsPerStatement = 2000;
-
-async function writeMetrics(
-  tx: WriteTx,
-  runId: string,
-  metrics: Map<string, NewPoint[]>,
-): Promise<void> {
-  if (metrics.size === 0) return;
-  const keys = [...metrics.keys()];
-  const existing = await tx
-    .select()
-    .from(metricSeriesTable)
-    .where(and(eq(metricSeriesTable.runId, runId), inArray(metricSeriesTable.key, keys)));
-  const byKey = new Map<string, MetricSeriesRow>(existing.map((row) => [row.key, row]));
-  const summaries = keys.map((key) =>
-    mergeSummary(runId, key, byKey.get(key), metrics.get(key) ?? []),
-  );
-  const saved = await tx
-    .insert(metricSeriesTable)
-    .values(summaries)
-    .onConflictDoUpdate({
-      target: [metricSeriesTable.runId, metricSeriesTable.key],
-      set: {
-        count: sql`excluded.count`,
-        lastValue: sql`excluded.last_value`,
-        lastSpecial: sql`excluded.last_special`,
-        lastStep: sql`excluded.last_step`,
-        lastTimestamp: sql`excluded.last_timestamp`,
-        minValue: sql`excluded.min_value`,
-        minSpecial: sql`excluded.min_special`,
-        minStep: sql`excluded.min_step`,
-        maxValue: sql`excluded.max_value`,
-        maxSpecial: sql`excluded.max_special`,
-        maxStep: sql`excluded.max_step`,
-      },
-    })
-    .returning({ id: metricSeriesTable.id, key: metricSeriesTable.key });
-  const seriesIdByKey = new Map(saved.map((row) => [row.key, row.id]));
-
-  let rows: SQL[] = [];
-  const flush = async () => {
-    if (rows.length === 0) return;
-    await tx.run(
-      sql`INSERT INTO ${metricPointTable} (series_id, step, timestamp, value, special) VALUES ${sql.join(rows, sql`, `)}`,
-    );
-    rows = [];
-  };
-  for (const [key, points] of metrics) {
-    const seriesId = seriesIdByKey.get(key);
-    if (seriesId === undefined) throw new Error(`metric series '${key}' was not saved`);
-    for (const point of points) {
-      const { value, special } = encodeMetricValue(point.value);
-      rows.push(sql`(${seriesId}, ${point.step}, ${point.timestamp}, ${value}, ${special})`);
-      if (rows.length >= pointsPerStatement) await flush();
-    }
-  }
-  await flush();
 }
 
 /**
@@ -264,12 +157,9 @@ export async function logBatch(
   const batchId = input.batchId ?? undefined;
   if (batchId !== undefined) validateText("batchId", batchId, 200);
   const hash = batchId === undefined ? "" : payloadHash(input);
-  return db.write(async (tx) => {
+  return db.writeSql(async (tx) => {
     if (batchId !== undefined) {
-      const [earlier] = await tx
-        .select()
-        .from(loggedBatchTable)
-        .where(eq(loggedBatchTable.batchId, batchId));
+      const earlier = await findLoggedBatch(tx, batchId);
       if (earlier) {
         if (earlier.payloadHash !== hash || earlier.runId !== input.runId)
           throw conflict(
@@ -279,14 +169,17 @@ export async function logBatch(
         return { applied: false, points: batch.points };
       }
     }
-    await requireRun(tx, input.runId, { active: true });
+    await requireActiveRun(tx, input.runId);
     await writeParams(tx, input.runId, batch.params);
     await writeTags(tx, input.runId, batch.tags);
     await writeMetrics(tx, input.runId, batch.metrics);
     if (batchId !== undefined)
-      await tx
-        .insert(loggedBatchTable)
-        .values({ batchId, runId: input.runId, payloadHash: hash, loggedAt: nowMs() });
+      await recordLoggedBatch(tx, {
+        batchId,
+        runId: input.runId,
+        payloadHash: hash,
+        loggedAt: nowMs(),
+      });
     return { applied: true, points: batch.points };
   });
 }

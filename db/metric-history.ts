@@ -1,7 +1,17 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { and, asc, between, eq, gte, lte, sql } from "drizzle-orm";
+import { invalid } from "./errors.ts";
+import {
+  chooseLevel,
+  coverRange,
+  downsample,
+  pointSegments,
+  type Segment,
+} from "./metric-downsample.ts";
+import { decodeRollup } from "./metric-rollups.ts";
+import type { NewPoint } from "./metric-summary.ts";
 import { decodeMetricValue } from "./metric-value.ts";
 import type { Db } from "./open-db.ts";
-import { metricPointTable } from "./schema/index.ts";
+import { metricPointTable, metricRollupTable } from "./schema/index.ts";
 
 /** A metric's points as parallel lists: compact on the wire and cheap to chart. */
 export interface MetricHistory {
@@ -10,8 +20,22 @@ export interface MetricHistory {
   timestamps: number[];
 }
 
-/** Every point of one series in step order (then time, then logging order). */
-export async function metricHistory(db: Db, seriesId: number): Promise<MetricHistory> {
+export interface HistoryWindow {
+  /** First step to include. */
+  minStep?: number | undefined;
+  /** Last step to include. */
+  maxStep?: number | undefined;
+  /** Downsample to at most this many points (between half of it and it), keeping first, last, min and max. */
+  maxPoints?: number | undefined;
+}
+
+const toHistory = (points: readonly NewPoint[]): MetricHistory => ({
+  steps: points.map((p) => p.step),
+  values: points.map((p) => p.value),
+  timestamps: points.map((p) => p.timestamp),
+});
+
+async function rawPoints(db: Db, seriesId: number, lo?: number, hi?: number): Promise<NewPoint[]> {
   const rows = await db.orm
     .select({
       step: metricPointTable.step,
@@ -20,13 +44,83 @@ export async function metricHistory(db: Db, seriesId: number): Promise<MetricHis
       special: metricPointTable.special,
     })
     .from(metricPointTable)
-    .where(eq(metricPointTable.seriesId, seriesId))
+    .where(
+      and(
+        eq(metricPointTable.seriesId, seriesId),
+        lo === undefined ? undefined : gte(metricPointTable.step, lo),
+        hi === undefined ? undefined : lte(metricPointTable.step, hi),
+      ),
+    )
     .orderBy(asc(metricPointTable.step), asc(metricPointTable.timestamp), asc(sql`rowid`));
-  const history: MetricHistory = { steps: [], values: [], timestamps: [] };
-  for (const row of rows) {
-    history.steps.push(row.step);
-    history.values.push(decodeMetricValue(row.value, row.special));
-    history.timestamps.push(row.timestamp);
+  return rows.map((row) => ({
+    step: row.step,
+    timestamp: row.timestamp,
+    value: decodeMetricValue(row.value, row.special),
+  }));
+}
+
+/** Every point of one series in step order (then time, then logging order). */
+export async function metricHistory(db: Db, seriesId: number): Promise<MetricHistory> {
+  return toHistory(await rawPoints(db, seriesId));
+}
+
+/**
+ * A window of a series, downsampled when `maxPoints` is given and there are more points than
+ * that. Reads rollup blocks, never every point: about 4 × maxPoints rows whatever the length.
+ */
+export async function metricHistoryWindow(
+  db: Db,
+  seriesId: number,
+  window: HistoryWindow,
+): Promise<MetricHistory> {
+  const { maxPoints } = window;
+  if (maxPoints !== undefined && (!Number.isInteger(maxPoints) || maxPoints < 2))
+    throw invalid("maxPoints", `must be an integer of at least 2 (got ${maxPoints})`);
+  if (
+    window.minStep !== undefined &&
+    window.maxStep !== undefined &&
+    window.minStep > window.maxStep
+  )
+    throw invalid(
+      "minStep",
+      `must not be greater than maxStep (${window.minStep} > ${window.maxStep})`,
+    );
+  if (maxPoints === undefined)
+    return toHistory(await rawPoints(db, seriesId, window.minStep, window.maxStep));
+
+  const bounds = await db.client.execute({
+    sql: `SELECT (SELECT min(step) FROM metric_points WHERE series_id = ?1 AND step >= ?2) AS lo,
+                 (SELECT max(step) FROM metric_points WHERE series_id = ?1 AND step <= ?3) AS hi`,
+    args: [seriesId, window.minStep ?? -(2 ** 53), window.maxStep ?? 2 ** 53],
+  });
+  const lo = bounds.rows[0]?.lo;
+  const hi = bounds.rows[0]?.hi;
+  if (typeof lo !== "number" || typeof hi !== "number" || lo > hi) return toHistory([]);
+
+  const level = chooseLevel(hi - lo + 1, 4 * maxPoints);
+  const segments: Segment[] = [];
+  for (const part of coverRange(lo, hi, level)) {
+    if (part.level === 0) {
+      segments.push(...pointSegments(await rawPoints(db, seriesId, part.from, part.to)));
+      continue;
+    }
+    const rows = await db.orm
+      .select()
+      .from(metricRollupTable)
+      .where(
+        and(
+          eq(metricRollupTable.seriesId, seriesId),
+          eq(metricRollupTable.level, part.level),
+          between(metricRollupTable.block, part.from, part.to),
+        ),
+      )
+      .orderBy(asc(metricRollupTable.block));
+    for (const row of rows) segments.push({ startStep: row.firstStep, summary: decodeRollup(row) });
   }
-  return history;
+  const total = segments.reduce((sum, segment) => sum + segment.summary.count, 0);
+  if (total <= maxPoints)
+    return toHistory(
+      level === 0 ? segments.map((s) => s.summary.first) : await rawPoints(db, seriesId, lo, hi),
+    );
+  return toHistory(downsample(segments, lo, hi, maxPoints));
 }

@@ -10,9 +10,12 @@ import {
 } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
+import { backfillRollups } from "./backfill-rollups.ts";
 import { translateBusy } from "./busy.ts";
+import { isStoreError } from "./errors.ts";
 import { ensureDefaultExperiment } from "./experiments.ts";
 import * as schema from "./schema/index.ts";
+import { type SqlTx, SyncWriter } from "./sync-writer.ts";
 import { WriteQueue } from "./write-queue.ts";
 
 export type Orm = LibSQLDatabase<typeof schema>;
@@ -42,6 +45,8 @@ export interface Db {
   readonly orm: Orm;
   /** Runs `work` in one write transaction, after every write queued before it. */
   write<T>(work: (tx: WriteTx) => Promise<T>): Promise<T>;
+  /** The same, with the driver's transaction for hand-written SQL on hot paths (logBatch). */
+  writeSql<T>(work: (tx: SqlTx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -78,11 +83,12 @@ export function defaultArtifactRoot(): string {
 export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
   const url = normalizeDbUrl(options.url);
   const filePath = dbFilePath(url);
+  const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
   if (filePath) mkdirSync(dirname(filePath), { recursive: true });
   const client = createClient({
     url: filePath ? pathToFileURL(filePath).href : url,
     authToken: options.authToken,
-    timeout: options.busyTimeoutMs ?? 10_000,
+    timeout: busyTimeoutMs,
   });
   if (options.onStatement) watchStatements(client, options.onStatement);
   try {
@@ -95,6 +101,24 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
     const orm = drizzle(client, { schema });
     await migrate(orm, { migrationsFolder });
     const queue = new WriteQueue();
+    const syncWriter = filePath
+      ? new SyncWriter(filePath, busyTimeoutMs, options.onStatement)
+      : undefined;
+    /** Runs one write transaction after those queued before it; a busy database is a `busy` error. */
+    const guardedWrite = <T>(transaction: () => Promise<T>): Promise<T> =>
+      queue.run(() =>
+        transaction().catch(async (error: unknown) => {
+          const translated = translateBusy(error);
+          // After SQLITE_BUSY a local libSQL connection keeps the failed statement pending:
+          // every later commit on it fails, and an autocommit write on it reports success but
+          // never lands (libsql-client-ts#352). Replace the connections before the next write.
+          if (filePath && isStoreError(translated) && translated.kind === "busy") {
+            await client.reconnect();
+            syncWriter?.reopen();
+          }
+          throw translated;
+        }),
+      );
     const db: Db = {
       url,
       isFile: filePath !== undefined,
@@ -102,18 +126,30 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
       artifactRoot: options.artifactRoot ?? defaultArtifactRoot(),
       client,
       orm,
-      write: (work) =>
-        queue.run(() =>
-          orm.transaction(work).catch((error: unknown) => {
-            throw translateBusy(error);
-          }),
-        ),
+      write: (work) => guardedWrite(() => orm.transaction(work)),
+      writeSql: (work) =>
+        guardedWrite(async () => {
+          if (syncWriter) return syncWriter.transaction(work);
+          const tx = await client.transaction("write");
+          try {
+            const result = await work(tx);
+            await tx.commit();
+            return result;
+          } catch (error) {
+            await tx.rollback().catch(() => {});
+            throw error;
+          } finally {
+            tx.close();
+          }
+        }),
       async close() {
         await queue.drain();
+        syncWriter?.close();
         client.close();
       },
     };
     await ensureDefaultExperiment(db);
+    await backfillRollups(db);
     return db;
   } catch (error) {
     client.close();

@@ -194,7 +194,7 @@ export async function deleteRunTag(db: Db, runId: string, key: string): Promise<
   });
 }
 
-/** Child runs of each parent, newest first. */
+/** Active child runs of each parent, oldest first (as the API documents). */
 export async function childRunsByParentIds(
   db: Db,
   parentIds: readonly string[],

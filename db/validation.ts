@@ -42,14 +42,17 @@ export function validateText(field: string, value: unknown, maxLength: number): 
   return value;
 }
 
-/** Largest integer a step or time may be: JavaScript numbers stay exact up to 2^53. */
-export const maxSafeInteger = 2 ** 53;
+/**
+ * Largest integer a step or time may be: 2^53 - 1. Past it a number is no longer exact, and
+ * libSQL refuses to read such an integer back, so a stored 2^53 would make its rows unreadable.
+ */
+export const maxSafeInteger = Number.MAX_SAFE_INTEGER;
 
 export function validateInteger(field: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value))
     throw invalid(field, "must be an integer");
   if (Math.abs(value) > maxSafeInteger)
-    throw invalid(field, `must be between -2^53 and 2^53 (got ${value})`);
+    throw invalid(field, `must be between -(2^53 - 1) and 2^53 - 1 (got ${value})`);
   return value;
 }
 

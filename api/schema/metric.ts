@@ -1,4 +1,4 @@
-import { metricHistory } from "../../db/index.ts";
+import { metricHistoryWindow } from "../../db/index.ts";
 import { MetricHistoryRef, MetricRef } from "./refs.ts";
 
 MetricRef.implement({
@@ -48,8 +48,21 @@ MetricRef.implement({
     }),
     history: t.field({
       type: MetricHistoryRef,
-      description: "Every point, in step order, as parallel lists.",
-      resolve: (m, _args, ctx) => metricHistory(ctx.db, m.seriesId),
+      description:
+        "The points in step order, as parallel lists: all of them, or with `maxPoints` between maxPoints/2 and maxPoints points that keep the first, the last, the minimum and the maximum (M4 over per-block rollups, so long series are not read whole).",
+      args: {
+        maxPoints: t.arg.int({
+          description: "Downsample to at most this many points (at least 2).",
+        }),
+        minStep: t.arg({ type: "Long", description: "First step to include (zoom)." }),
+        maxStep: t.arg({ type: "Long", description: "Last step to include (zoom)." }),
+      },
+      resolve: (m, args, ctx) =>
+        metricHistoryWindow(ctx.db, m.seriesId, {
+          maxPoints: args.maxPoints ?? undefined,
+          minStep: args.minStep ?? undefined,
+          maxStep: args.maxStep ?? undefined,
+        }),
     }),
   }),
 });

@@ -4,12 +4,14 @@ import { builder } from "../builder.ts";
 const badInput = (message: string) =>
   new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
 
-const maxLong = 2 ** 53;
-
+// 2^53 - 1: a larger integer is not exact as a number, and libSQL refuses to read one back
+// (a stored 2^53 would make every later read of its row fail).
 function parseLong(value: unknown): number {
   const number = typeof value === "string" && /^-?\d+$/.test(value) ? Number(value) : value;
-  if (typeof number !== "number" || !Number.isInteger(number) || Math.abs(number) > maxLong)
-    throw badInput(`Long must be an integer between -2^53 and 2^53, got ${JSON.stringify(value)}`);
+  if (typeof number !== "number" || !Number.isSafeInteger(number))
+    throw badInput(
+      `Long must be an integer between -(2^53 - 1) and 2^53 - 1, got ${JSON.stringify(value)}`,
+    );
   return number;
 }
 
@@ -21,7 +23,7 @@ function literalValue(node: ValueNode): unknown {
 
 builder.scalarType("Long", {
   description:
-    "An integer up to ±2^53 (GraphQL's Int stops at 2^31): steps and times in milliseconds UTC. Accepts a number or a string of digits.",
+    "An integer up to ±(2^53 - 1) (GraphQL's Int stops at 2^31): steps and times in milliseconds UTC. Accepts a number or a string of digits.",
   serialize: (value) => value,
   parseValue: parseLong,
   parseLiteral: (node) => parseLong(literalValue(node)),

@@ -84,6 +84,19 @@ export async function serverCommand(args: string[]): Promise<void> {
           )
         : error;
     });
+    // Handle the signals before telling anyone where we listen: a client may stop us at once.
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      if (!values.json) console.log(`${signal}: finishing requests in flight, then stopping`);
+      await running.close();
+      await db.close();
+      lock?.release();
+      process.exit(0);
+    };
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGINT", () => void stop("SIGINT"));
     lock?.setUrl(running.url);
     const info = {
       url: running.url,
@@ -99,18 +112,6 @@ export async function serverCommand(args: string[]): Promise<void> {
       console.log(`  database: ${info.db}`);
       console.log(`  artifacts: ${info.artifacts}`);
     }
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      if (!values.json) console.log(`${signal}: finishing requests in flight, then stopping`);
-      await running.close();
-      await db.close();
-      lock?.release();
-      process.exit(0);
-    };
-    process.on("SIGTERM", () => void stop("SIGTERM"));
-    process.on("SIGINT", () => void stop("SIGINT"));
   } catch (error) {
     lock?.release();
     throw error;

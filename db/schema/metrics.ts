@@ -1,4 +1,12 @@
-import { index, integer, real, sqliteTable, text, unique } from "drizzle-orm/sqlite-core";
+import {
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  text,
+  unique,
+} from "drizzle-orm/sqlite-core";
 import { runTable } from "./runs.ts";
 
 /**
@@ -57,3 +65,40 @@ export const metricPointTable = sqliteTable(
 
 export type MetricSeriesRow = typeof metricSeriesTable.$inferSelect;
 export type MetricPointRow = typeof metricPointTable.$inferSelect;
+
+/**
+ * Per-block summaries of a series at several zoom levels, kept current on write, so a long
+ * history is downsampled by reading a few thousand rows instead of every point. Level L
+ * groups steps into blocks of 16^L (block = floor(step / 16^L)); each block keeps its first,
+ * last, minimum and maximum point (NaN ignored for min/max) and a count.
+ */
+export const metricRollupTable = sqliteTable(
+  "metric_rollups",
+  {
+    seriesId: integer("series_id")
+      .notNull()
+      .references(() => metricSeriesTable.id, { onDelete: "cascade" }),
+    level: integer("level").notNull(),
+    block: integer("block").notNull(),
+    count: integer("count").notNull(),
+    firstStep: integer("first_step").notNull(),
+    firstTimestamp: integer("first_timestamp").notNull(),
+    firstValue: real("first_value"),
+    firstSpecial: text("first_special", { enum: specialValues }),
+    lastStep: integer("last_step").notNull(),
+    lastTimestamp: integer("last_timestamp").notNull(),
+    lastValue: real("last_value"),
+    lastSpecial: text("last_special", { enum: specialValues }),
+    minStep: integer("min_step"),
+    minTimestamp: integer("min_timestamp"),
+    minValue: real("min_value"),
+    minSpecial: text("min_special", { enum: specialValues }),
+    maxStep: integer("max_step"),
+    maxTimestamp: integer("max_timestamp"),
+    maxValue: real("max_value"),
+    maxSpecial: text("max_special", { enum: specialValues }),
+  },
+  (table) => [primaryKey({ columns: [table.seriesId, table.level, table.block] })],
+);
+
+export type MetricRollupRow = typeof metricRollupTable.$inferSelect;

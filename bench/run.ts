@@ -1,0 +1,13 @@
+import { benchIngestion } from "./ingestion.ts";
+
+/** `npm run bench`: each benchmark prints labbook beside its baseline, measured in this run. */
+const benches: Record<string, () => Promise<string[]>> = {
+  ingestion: benchIngestion,
+};
+
+const only = process.argv.slice(2);
+for (const [name, bench] of Object.entries(benches)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  console.error(`running ${name}…`);
+  for (const line of await bench()) console.log(line);
+}

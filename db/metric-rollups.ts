@@ -1,0 +1,264 @@
+import type { InValue } from "@libsql/client";
+import type { NewPoint } from "./metric-summary.ts";
+import { decodeMetricValue, encodeMetricValue } from "./metric-value.ts";
+import type { MetricRollupRow } from "./schema/index.ts";
+import {
+  intOf,
+  intOrNull,
+  listPlaceholders,
+  realOrNull,
+  type SqlRow,
+  specialOrNull,
+  valuesPlaceholders,
+} from "./sql-text.ts";
+import type { SqlTx } from "./sync-writer.ts";
+
+/**
+ * Blocks of level L span 64^L steps; four levels reach blocks of 16.7M steps. A wider fanout
+ * writes fewer blocks per batch (a 1000-step batch touches ~19); downsampling still reads at
+ * most ~4 × maxPoints blocks.
+ */
+export const rollupFanout = 64;
+export const rollupLevels = 4;
+export const blockSize = (level: number): number => rollupFanout ** level;
+
+/** The summary of a block of points, decoded: what downsampling reads. */
+export interface BlockSummary {
+  count: number;
+  first: NewPoint;
+  last: NewPoint;
+  /** Undefined while every point is NaN. */
+  min: NewPoint | undefined;
+  max: NewPoint | undefined;
+}
+
+// Points are ordered by step, then timestamp; among equals the later-logged comes later.
+const before = (a: NewPoint, b: NewPoint) =>
+  a.step < b.step || (a.step === b.step && a.timestamp < b.timestamp);
+
+/** Folds points (in logging order) into a block summary. */
+export function foldPoints(
+  summary: BlockSummary | undefined,
+  points: readonly NewPoint[],
+): BlockSummary {
+  let result = summary;
+  for (const point of points) {
+    if (!result) {
+      const extreme = Number.isNaN(point.value) ? undefined : point;
+      result = { count: 1, first: point, last: point, min: extreme, max: extreme };
+      continue;
+    }
+    result.count++;
+    if (before(point, result.first)) result.first = point;
+    if (!before(point, result.last)) result.last = point;
+    if (Number.isNaN(point.value)) continue;
+    if (!result.min || point.value < result.min.value) result.min = point;
+    if (!result.max || point.value > result.max.value) result.max = point;
+  }
+  if (!result) throw new Error("a block summary needs at least one point");
+  return result;
+}
+
+const pointOf = (
+  step: number,
+  timestamp: number,
+  value: number | null,
+  special: string | null,
+): NewPoint => ({
+  step,
+  timestamp,
+  value: decodeMetricValue(value, special),
+});
+
+export function decodeRollup(row: MetricRollupRow): BlockSummary {
+  const optional = (
+    step: number | null,
+    timestamp: number | null,
+    value: number | null,
+    special: string | null,
+  ) => (step === null || timestamp === null ? undefined : pointOf(step, timestamp, value, special));
+  return {
+    count: row.count,
+    first: pointOf(row.firstStep, row.firstTimestamp, row.firstValue, row.firstSpecial),
+    last: pointOf(row.lastStep, row.lastTimestamp, row.lastValue, row.lastSpecial),
+    min: optional(row.minStep, row.minTimestamp, row.minValue, row.minSpecial),
+    max: optional(row.maxStep, row.maxTimestamp, row.maxValue, row.maxSpecial),
+  };
+}
+
+function encodeRollup(
+  seriesId: number,
+  level: number,
+  block: number,
+  summary: BlockSummary,
+): MetricRollupRow {
+  const first = encodeMetricValue(summary.first.value);
+  const last = encodeMetricValue(summary.last.value);
+  const min = summary.min ? encodeMetricValue(summary.min.value) : { value: null, special: null };
+  const max = summary.max ? encodeMetricValue(summary.max.value) : { value: null, special: null };
+  return {
+    seriesId,
+    level,
+    block,
+    count: summary.count,
+    firstStep: summary.first.step,
+    firstTimestamp: summary.first.timestamp,
+    firstValue: first.value,
+    firstSpecial: first.special,
+    lastStep: summary.last.step,
+    lastTimestamp: summary.last.timestamp,
+    lastValue: last.value,
+    lastSpecial: last.special,
+    minStep: summary.min?.step ?? null,
+    minTimestamp: summary.min?.timestamp ?? null,
+    minValue: min.value,
+    minSpecial: min.special,
+    maxStep: summary.max?.step ?? null,
+    maxTimestamp: summary.max?.timestamp ?? null,
+    maxValue: max.value,
+    maxSpecial: max.special,
+  };
+}
+
+const rollupColumns = [
+  "series_id",
+  "level",
+  "block",
+  "count",
+  "first_step",
+  "first_timestamp",
+  "first_value",
+  "first_special",
+  "last_step",
+  "last_timestamp",
+  "last_value",
+  "last_special",
+  "min_step",
+  "min_timestamp",
+  "min_value",
+  "min_special",
+  "max_step",
+  "max_timestamp",
+  "max_value",
+  "max_special",
+] as const;
+
+const rollupUpdate = rollupColumns
+  .slice(3)
+  .map((column) => `${column} = excluded.${column}`)
+  .join(", ");
+
+/** Rows per upsert statement: 20 columns each keeps it under SQLite's variable limit. */
+const rollupsPerStatement = 500;
+
+export function rollupFromRow(row: SqlRow): MetricRollupRow {
+  return {
+    seriesId: intOf(row, "series_id"),
+    level: intOf(row, "level"),
+    block: intOf(row, "block"),
+    count: intOf(row, "count"),
+    firstStep: intOf(row, "first_step"),
+    firstTimestamp: intOf(row, "first_timestamp"),
+    firstValue: realOrNull(row, "first_value"),
+    firstSpecial: specialOrNull(row, "first_special"),
+    lastStep: intOf(row, "last_step"),
+    lastTimestamp: intOf(row, "last_timestamp"),
+    lastValue: realOrNull(row, "last_value"),
+    lastSpecial: specialOrNull(row, "last_special"),
+    minStep: intOrNull(row, "min_step"),
+    minTimestamp: intOrNull(row, "min_timestamp"),
+    minValue: realOrNull(row, "min_value"),
+    minSpecial: specialOrNull(row, "min_special"),
+    maxStep: intOrNull(row, "max_step"),
+    maxTimestamp: intOrNull(row, "max_timestamp"),
+    maxValue: realOrNull(row, "max_value"),
+    maxSpecial: specialOrNull(row, "max_special"),
+  };
+}
+
+const rollupArgs = (row: MetricRollupRow): InValue[] => [
+  row.seriesId,
+  row.level,
+  row.block,
+  row.count,
+  row.firstStep,
+  row.firstTimestamp,
+  row.firstValue,
+  row.firstSpecial,
+  row.lastStep,
+  row.lastTimestamp,
+  row.lastValue,
+  row.lastSpecial,
+  row.minStep,
+  row.minTimestamp,
+  row.minValue,
+  row.minSpecial,
+  row.maxStep,
+  row.maxTimestamp,
+  row.maxValue,
+  row.maxSpecial,
+];
+
+/**
+ * Folds new points of one series into its rollup blocks at every level, in the caller's
+ * write transaction: one read and one upsert for all levels (a 1000-step batch touches ~70
+ * blocks). Hand-written SQL: this runs on every logged batch.
+ */
+export async function updateRollups(
+  tx: SqlTx,
+  seriesId: number,
+  points: readonly NewPoint[],
+): Promise<void> {
+  // Points usually arrive in step order, so consecutive points share a block: group runs of
+  // them per level, with a map for the blocks seen before.
+  const groups = new Map<string, { level: number; block: number; points: NewPoint[] }>();
+  const blocksByLevel = new Map<number, number[]>();
+  for (let level = 1; level <= rollupLevels; level++) {
+    const size = blockSize(level);
+    const blocks: number[] = [];
+    let current: NewPoint[] | undefined;
+    let currentBlock = Number.NaN;
+    for (const point of points) {
+      const block = Math.floor(point.step / size);
+      if (block !== currentBlock || !current) {
+        const id = `${level}:${block}`;
+        let group = groups.get(id);
+        if (!group) {
+          group = { level, block, points: [] };
+          groups.set(id, group);
+          blocks.push(block);
+        }
+        current = group.points;
+        currentBlock = block;
+      }
+      current.push(point);
+    }
+    blocksByLevel.set(level, blocks);
+  }
+  const conditions: string[] = [];
+  const args: InValue[] = [seriesId];
+  for (const [level, blocks] of blocksByLevel) {
+    conditions.push(`(level = ? AND block IN (${listPlaceholders(blocks.length)}))`);
+    args.push(level, ...blocks);
+  }
+  const existing = await tx.execute({
+    sql: `SELECT * FROM metric_rollups WHERE series_id = ? AND (${conditions.join(" OR ")})`,
+    args,
+  });
+  const summaries = new Map<string, BlockSummary>();
+  for (const row of existing.rows) {
+    const rollup = rollupFromRow(row);
+    summaries.set(`${rollup.level}:${rollup.block}`, decodeRollup(rollup));
+  }
+  const rows = [...groups].map(([id, group]) =>
+    encodeRollup(seriesId, group.level, group.block, foldPoints(summaries.get(id), group.points)),
+  );
+  for (let i = 0; i < rows.length; i += rollupsPerStatement) {
+    const chunk = rows.slice(i, i + rollupsPerStatement);
+    await tx.execute({
+      sql: `INSERT INTO metric_rollups (${rollupColumns.join(", ")}) VALUES ${valuesPlaceholders(chunk.length, rollupColumns.length)}
+        ON CONFLICT (series_id, level, block) DO UPDATE SET ${rollupUpdate}`,
+      args: chunk.flatMap(rollupArgs),
+    });
+  }
+}
