@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { conflict, invalid } from "./errors.ts";
 import type { KeyValue } from "./experiments.ts";
+import { groupedWrite } from "./group-commit.ts";
 import {
   findLoggedBatch,
   recordLoggedBatch,
@@ -157,7 +158,7 @@ export async function logBatch(
   const batchId = input.batchId ?? undefined;
   if (batchId !== undefined) validateText("batchId", batchId, 200);
   const hash = batchId === undefined ? "" : payloadHash(input);
-  return db.writeSql(async (tx) => {
+  return groupedWrite(db, async (tx) => {
     if (batchId !== undefined) {
       const earlier = await findLoggedBatch(tx, batchId);
       if (earlier) {
