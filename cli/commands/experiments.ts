@@ -6,7 +6,9 @@ import { UsageError } from "../usage-error.ts";
 
 export const experimentsHelp = `Usage: labbook experiments <list|create|delete|restore> [options]
 
-  labbook experiments list [--all] [--json]     Experiments with their run counts.
+  labbook experiments list [--all] [--filter <expr>] [--json]
+                                                Experiments with their run counts; --filter
+                                                takes e.g. "name LIKE 'mnist%' or tags.team = 'vision'".
   labbook experiments create <name> [--json]    Creates an experiment, prints its id.
   labbook experiments delete <id>               Marks it and its runs deleted (restorable).
   labbook experiments restore <id>              Restores it.
@@ -35,6 +37,7 @@ export async function experimentsCommand(args: string[]): Promise<void> {
     options: {
       ...targetOptions,
       all: { type: "boolean" },
+      filter: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -48,8 +51,9 @@ export async function experimentsCommand(args: string[]): Promise<void> {
   try {
     if (action === "list") {
       const data = await target.request<{ experiments: { nodes: ExperimentItem[] } }>(
-        `query ($view: ViewType) { experiments(view: $view, first: 1000) { nodes { ${experimentFields} } } }`,
-        { view: values.all ? "ALL" : "ACTIVE_ONLY" },
+        `query ($view: ViewType, $filter: String) {
+          experiments(view: $view, filter: $filter, first: 1000) { nodes { ${experimentFields} } } }`,
+        { view: values.all ? "ALL" : "ACTIVE_ONLY", filter: values.filter },
       );
       const experiments = data.experiments.nodes;
       if (values.json) return printJson(experiments);

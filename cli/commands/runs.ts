@@ -10,6 +10,8 @@ Lists runs, newest first, with their latest metric values.
 
 Options:
   --experiment <name|id>  Only runs of this experiment (repeatable).
+  --filter <expr>         e.g. "metrics.accuracy > 0.9 and params.lr = '0.001'" (MLflow's
+                          search grammar, plus or, not and parentheses).
   --order-by <clause>     e.g. 'metrics.accuracy DESC', 'params.lr' (repeatable).
   --limit <n>             How many runs (default 100, at most 1000).
 ${targetHelp}
@@ -37,6 +39,7 @@ export async function runsCommand(args: string[]): Promise<void> {
       ...targetOptions,
       experiment: { type: "string", multiple: true },
       "order-by": { type: "string", multiple: true },
+      filter: { type: "string" },
       limit: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -73,10 +76,10 @@ export async function runsCommand(args: string[]): Promise<void> {
       }
     }
     const data = await target.request<{ runs: { totalCount: number; nodes: RunItem[] } }>(
-      `query ($ids: [ID!], $orderBy: [String!], $first: Int) {
-        runs(experimentIds: $ids, orderBy: $orderBy, first: $first) {
+      `query ($ids: [ID!], $filter: String, $orderBy: [String!], $first: Int) {
+        runs(experimentIds: $ids, filter: $filter, orderBy: $orderBy, first: $first) {
           totalCount nodes { id name status startTime experimentId metrics { key last } params { key value } } } }`,
-      { ids: experimentIds, orderBy: values["order-by"], first: limit },
+      { ids: experimentIds, filter: values.filter, orderBy: values["order-by"], first: limit },
     );
     const runs = data.runs.nodes;
     if (values.json) return printJson(runs);
