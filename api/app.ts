@@ -50,7 +50,13 @@ export function createApp(options: AppOptions) {
     landingPage: false,
     maskedErrors: { maskError: createErrorMasker(logger) },
     plugins: [
-      maxDepthPlugin({ n: options.maxDepth ?? 12 }),
+      maxDepthPlugin({
+        n: options.maxDepth ?? 12,
+        // Reported as a validation error (400, GRAPHQL_VALIDATION_FAILED); thrown, as the
+        // plugin does by default, Yoga answers it with 200 and no error code.
+        propagateOnRejection: false,
+        onReject: [(context, error) => context?.reportError(error)],
+      }),
       maxTokensPlugin({ n: options.maxTokens ?? 10_000 }),
     ],
     logging: false,

@@ -1,5 +1,8 @@
 import { errorResponse } from "./http-errors.ts";
 
+/** How much of an oversized body is read and dropped before the connection is cut instead. */
+const maxDiscardBytes = 16 * 1024 * 1024;
+
 /**
  * Reads a request body up to `maxBytes`, answering 413 past it. GraphQL bodies are parsed
  * whole anyway, so holding them is fine; the limit keeps one request from exhausting memory.
@@ -22,6 +25,13 @@ export async function limitBody(request: Request, maxBytes: number): Promise<Req
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
+      // Cancelling the body resets the connection, and a client still sending would see that
+      // instead of the 413: read on and drop what comes, up to a bound, then answer.
+      while (size <= maxBytes + maxDiscardBytes) {
+        const next = await reader.read();
+        if (next.done) return tooLarge();
+        size += next.value.byteLength;
+      }
       await reader.cancel();
       return tooLarge();
     }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { App } from "./app.ts";
 
@@ -14,6 +14,11 @@ export interface RunningServer {
 /** Binds an app to a host and port (0 picks a free one). */
 export function serve(app: App, options: { host: string; port: number }): Promise<RunningServer> {
   const server = createServer(app);
+  const answering = new Set<ServerResponse>();
+  server.on("request", (_request: IncomingMessage, response: ServerResponse) => {
+    answering.add(response);
+    response.once("close", () => answering.delete(response));
+  });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
@@ -28,6 +33,12 @@ export function serve(app: App, options: { host: string; port: number }): Promis
           new Promise<void>((done, fail) => {
             server.close((error) => (error ? fail(error) : done()));
             server.closeIdleConnections();
+            // A keep-alive connection answering a request now would stay open after it, until
+            // its client or the keep-alive timeout closes it: end each with its response.
+            for (const response of answering) {
+              if (!response.headersSent) response.setHeader("connection", "close");
+              else response.once("finish", () => setImmediate(() => server.closeIdleConnections()));
+            }
           }),
       });
     });

@@ -1,8 +1,12 @@
+import { benchHistory } from "./history.ts";
 import { benchIngestion } from "./ingestion.ts";
+import { benchSearch } from "./search.ts";
 
 /** `npm run bench`: each benchmark prints labbook beside its baseline, measured in this run. */
 const benches: Record<string, () => Promise<string[]>> = {
   ingestion: benchIngestion,
+  history: benchHistory,
+  search: benchSearch,
 };
 
 const only = process.argv.slice(2);

@@ -193,7 +193,13 @@ builder.mutationFields((t) => ({
     type: ExperimentPayload,
     description:
       "Creates an experiment; a name already taken (even by a deleted one) is a CONFLICT.",
-    args: { input: t.arg({ type: CreateExperimentInput, required: true }) },
+    args: {
+      input: t.arg({
+        type: CreateExperimentInput,
+        required: true,
+        description: "The experiment to create.",
+      }),
+    },
     resolve: async (_root, { input }, ctx) => ({
       experiment: await createExperiment(ctx.db, {
         name: input.name,
@@ -205,7 +211,13 @@ builder.mutationFields((t) => ({
   renameExperiment: t.field({
     type: ExperimentPayload,
     description: "Renames an experiment.",
-    args: { input: t.arg({ type: RenameExperimentInput, required: true }) },
+    args: {
+      input: t.arg({
+        type: RenameExperimentInput,
+        required: true,
+        description: "Which experiment, and its new name.",
+      }),
+    },
     resolve: async (_root, { input }, ctx) => ({
       experiment: await renameExperiment(ctx.db, String(input.experimentId), input.name),
     }),
@@ -213,7 +225,13 @@ builder.mutationFields((t) => ({
   deleteExperiment: t.field({
     type: ExperimentPayload,
     description: "Marks an experiment and its runs deleted; restorable until garbage collection.",
-    args: { input: t.arg({ type: ExperimentIdInput, required: true }) },
+    args: {
+      input: t.arg({
+        type: ExperimentIdInput,
+        required: true,
+        description: "The experiment to delete.",
+      }),
+    },
     resolve: async (_root, { input }, ctx) => ({
       experiment: await deleteExperiment(ctx.db, String(input.experimentId)),
     }),
@@ -221,7 +239,13 @@ builder.mutationFields((t) => ({
   restoreExperiment: t.field({
     type: ExperimentPayload,
     description: "Restores a deleted experiment and the runs deleted with it.",
-    args: { input: t.arg({ type: ExperimentIdInput, required: true }) },
+    args: {
+      input: t.arg({
+        type: ExperimentIdInput,
+        required: true,
+        description: "The experiment to restore.",
+      }),
+    },
     resolve: async (_root, { input }, ctx) => ({
       experiment: await restoreExperiment(ctx.db, String(input.experimentId)),
     }),
@@ -229,7 +253,13 @@ builder.mutationFields((t) => ({
   setExperimentTag: t.field({
     type: ExperimentPayload,
     description: "Sets a tag on an experiment, replacing the value of an existing key.",
-    args: { input: t.arg({ type: SetExperimentTagInput, required: true }) },
+    args: {
+      input: t.arg({
+        type: SetExperimentTagInput,
+        required: true,
+        description: "Which experiment, and the tag to set.",
+      }),
+    },
     resolve: async (_root, { input }, ctx) => {
       await setExperimentTag(ctx.db, String(input.experimentId), {
         key: input.key,
@@ -241,7 +271,13 @@ builder.mutationFields((t) => ({
   deleteExperimentTag: t.field({
     type: ExperimentPayload,
     description: "Removes a tag from an experiment; NOT_FOUND when it has no such tag.",
-    args: { input: t.arg({ type: DeleteExperimentTagInput, required: true }) },
+    args: {
+      input: t.arg({
+        type: DeleteExperimentTagInput,
+        required: true,
+        description: "Which experiment, and the tag key to remove.",
+      }),
+    },
     resolve: async (_root, { input }, ctx) => {
       await deleteExperimentTag(ctx.db, String(input.experimentId), input.key);
       return reload(ctx, String(input.experimentId));

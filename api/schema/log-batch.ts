@@ -61,7 +61,13 @@ builder.mutationField("logBatch", (t) =>
   t.field({
     type: LogBatchPayload,
     description: "The write path for params, tags and metrics: atomic and idempotent by `batchId`.",
-    args: { input: t.arg({ type: LogBatchInput, required: true }) },
+    args: {
+      input: t.arg({
+        type: LogBatchInput,
+        required: true,
+        description: "The run, and what to log to it.",
+      }),
+    },
     resolve: async (_root, { input }, ctx) => {
       const runId = String(input.runId);
       const result = await logBatch(

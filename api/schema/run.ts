@@ -4,8 +4,8 @@ import {
   deleteRunTag,
   getRun,
   type Run,
+  type RunStatus,
   restoreRun,
-  runStatuses,
   searchRuns,
   setRunTag,
   updateRun,
@@ -26,7 +26,13 @@ import {
 
 export const RunStatusEnum = builder.enumType("RunStatus", {
   description: "Where a run is in its life. FINISHED, FAILED and KILLED set the end time.",
-  values: runStatuses,
+  values: {
+    RUNNING: { value: "RUNNING", description: "Executing (a new run's status)." },
+    SCHEDULED: { value: "SCHEDULED", description: "Waiting to be executed." },
+    FINISHED: { value: "FINISHED", description: "Completed successfully." },
+    FAILED: { value: "FAILED", description: "Stopped by an error." },
+    KILLED: { value: "KILLED", description: "Stopped on purpose before completing." },
+  } as const satisfies Record<RunStatus, { value: RunStatus; description: string }>,
 });
 
 RunRef.implement({
@@ -230,7 +236,9 @@ builder.mutationFields((t) => ({
   createRun: t.field({
     type: RunPayload,
     description: "Starts a run in an experiment.",
-    args: { input: t.arg({ type: CreateRunInput, required: true }) },
+    args: {
+      input: t.arg({ type: CreateRunInput, required: true, description: "The run to create." }),
+    },
     resolve: async (_root, { input }, ctx) => ({
       run: await createRun(ctx.db, {
         experimentId: input.experimentId == null ? undefined : String(input.experimentId),
@@ -246,7 +254,13 @@ builder.mutationFields((t) => ({
     type: RunPayload,
     description:
       "Changes a run's status (FINISHED, FAILED, KILLED set the end time), end time or name.",
-    args: { input: t.arg({ type: UpdateRunInput, required: true }) },
+    args: {
+      input: t.arg({
+        type: UpdateRunInput,
+        required: true,
+        description: "Which run, and what to change.",
+      }),
+    },
     resolve: async (_root, { input }, ctx) => ({
       run: await updateRun(ctx.db, {
         runId: String(input.runId),
@@ -259,7 +273,7 @@ builder.mutationFields((t) => ({
   deleteRun: t.field({
     type: RunPayload,
     description: "Marks a run deleted; restorable until garbage collection.",
-    args: { input: t.arg({ type: RunIdInput, required: true }) },
+    args: { input: t.arg({ type: RunIdInput, required: true, description: "The run to delete." }) },
     resolve: async (_root, { input }, ctx) => ({
       run: await deleteRun(ctx.db, String(input.runId)),
     }),
@@ -267,7 +281,9 @@ builder.mutationFields((t) => ({
   restoreRun: t.field({
     type: RunPayload,
     description: "Restores a deleted run.",
-    args: { input: t.arg({ type: RunIdInput, required: true }) },
+    args: {
+      input: t.arg({ type: RunIdInput, required: true, description: "The run to restore." }),
+    },
     resolve: async (_root, { input }, ctx) => ({
       run: await restoreRun(ctx.db, String(input.runId)),
     }),
@@ -275,7 +291,13 @@ builder.mutationFields((t) => ({
   setRunTag: t.field({
     type: RunPayload,
     description: "Sets a tag on a run, replacing the value of an existing key.",
-    args: { input: t.arg({ type: SetRunTagInput, required: true }) },
+    args: {
+      input: t.arg({
+        type: SetRunTagInput,
+        required: true,
+        description: "Which run, and the tag to set.",
+      }),
+    },
     resolve: async (_root, { input }, ctx) => {
       await setRunTag(ctx.db, String(input.runId), { key: input.key, value: input.value });
       return reloadRun(ctx, String(input.runId));
@@ -284,7 +306,13 @@ builder.mutationFields((t) => ({
   deleteRunTag: t.field({
     type: RunPayload,
     description: "Removes a tag from a run; NOT_FOUND when it has no such tag.",
-    args: { input: t.arg({ type: DeleteRunTagInput, required: true }) },
+    args: {
+      input: t.arg({
+        type: DeleteRunTagInput,
+        required: true,
+        description: "Which run, and the tag key to remove.",
+      }),
+    },
     resolve: async (_root, { input }, ctx) => {
       await deleteRunTag(ctx.db, String(input.runId), input.key);
       return reloadRun(ctx, String(input.runId));
