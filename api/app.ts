@@ -4,6 +4,7 @@ import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createServerAdapter } from "@whatwg-node/server";
 import { createYoga } from "graphql-yoga";
 import { type BatchLimits, type Db, defaultBatchLimits } from "../db/index.ts";
+import { backupPath, handleBackupRequest } from "./admin-backup.ts";
 import { hasBearerToken } from "./auth.ts";
 import { limitBody } from "./body-limit.ts";
 import { createContext } from "./context.ts";
@@ -28,8 +29,9 @@ export interface AppOptions {
 export const graphqlPath = "/graphql";
 
 /**
- * Builds the labbook HTTP app: GraphQL at `/graphql` (GraphiQL, bundled, in a browser) and
- * `/health`. It only handles requests; binding it to a port is the caller's job.
+ * Builds the labbook HTTP app: GraphQL at `/graphql` (GraphiQL, bundled, in a browser),
+ * `/health`, and `POST /admin/backup` (behind the same token as the API) for `labbook backup`.
+ * It only handles requests; binding it to a port is the caller's job.
  *
  * @example
  * const app = createApp({ db: await openDb() });
@@ -62,6 +64,14 @@ export function createApp(options: AppOptions) {
     logging: false,
   });
 
+  const unauthenticated = () =>
+    errorResponse(
+      401,
+      "UNAUTHENTICATED",
+      "This server needs 'Authorization: Bearer <token>' (the token it was started with; LABBOOK_TOKEN for clients).",
+      { "www-authenticate": "Bearer" },
+    );
+
   async function route(request: Request): Promise<Response> {
     const { pathname } = new URL(request.url);
     if (pathname === "/health" && request.method === "GET") return new Response("OK");
@@ -70,16 +80,14 @@ export function createApp(options: AppOptions) {
       // GraphiQL sends the token (its headers tab) with every query.
       const wantsGraphiQL =
         request.method === "GET" && (request.headers.get("accept") ?? "").includes("text/html");
-      if (token && !wantsGraphiQL && !hasBearerToken(request, token))
-        return errorResponse(
-          401,
-          "UNAUTHENTICATED",
-          "This server needs 'Authorization: Bearer <token>' (the token it was started with; LABBOOK_TOKEN for clients).",
-          { "www-authenticate": "Bearer" },
-        );
+      if (token && !wantsGraphiQL && !hasBearerToken(request, token)) return unauthenticated();
       const limited = await limitBody(request, maxBodyBytes);
       if (limited instanceof Response) return limited;
       return yoga.fetch(limited);
+    }
+    if (pathname === backupPath) {
+      if (token && !hasBearerToken(request, token)) return unauthenticated();
+      return handleBackupRequest(request, db, logger);
     }
     return errorResponse(
       404,

@@ -1,4 +1,5 @@
 /** The store: every SQL statement labbook runs lives under db/. */
+export * from "./backup.ts";
 export * from "./errors.ts";
 export * from "./experiments.ts";
 export * from "./log-batch.ts";

@@ -144,6 +144,11 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
         }),
       async close() {
         await queue.drain();
+        // The driver closes a connection only once its prepared statements are collected, so
+        // SQLite's checkpoint-on-last-close does not happen and the data would stay in the
+        // -wal file: a copy of the .db file alone, made after a clean stop, would lack it.
+        if (filePath)
+          await client.execute("PRAGMA wal_checkpoint(TRUNCATE)").catch(() => undefined);
         syncWriter?.close();
         client.close();
       },

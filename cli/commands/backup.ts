@@ -1,0 +1,145 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  acquireWriterLock,
+  type BackupResult,
+  backupDatabase,
+  dbFilePath,
+  liveWriter,
+  normalizeDbUrl,
+  openDb,
+  remoteBackupError,
+  StoreError,
+} from "../../db/index.ts";
+import { storageConfig } from "../db-options.ts";
+import { envHelp, flagOrEnv } from "../env.ts";
+import { GraphQLRequestError } from "../graphql-target.ts";
+import { printJson } from "../output.ts";
+import { UsageError } from "../usage-error.ts";
+
+export const backupHelp = `Usage: labbook backup <file> [options]
+
+Writes a consistent copy of the database to <file> (SQLite's VACUUM INTO), while a server
+goes on serving: when a labbook server owns the database file, it makes the copy (so <file>
+is on its machine); otherwise the file is opened here, under the writer lock. The copy
+appears whole or not at all, and opens like any labbook database (--db <file>).
+
+Options:
+  --db <url>              Database to copy (default ./labbook.db). A libSQL server's
+                          database cannot be copied this way: back it up where it runs.
+  --token <t>             API token of the server that owns the file.
+  --force                 Replace <file> if it exists (only a SQLite database, such as an
+                          older backup, is replaced).
+  --json                  Print the result as JSON: { path, bytes, db, via, server? }.
+  -h, --help              Show this help.
+
+Environment (flags override):
+${envHelp(["LABBOOK_DB_URL", "LABBOOK_TOKEN"])}`;
+
+interface ErrorBody {
+  errors?: { message?: string; extensions?: { code?: string } }[];
+}
+
+/** Asks the server that owns the file to write the copy (it is the file's only writer). */
+async function backupThroughServer(
+  serverUrl: string,
+  target: string,
+  overwrite: boolean,
+  token: string | undefined,
+): Promise<BackupResult> {
+  const url = `${serverUrl.replace(/\/+$/, "")}/admin/backup`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        ...(token && { authorization: `Bearer ${token}` }),
+      },
+      body: JSON.stringify({ path: target, overwrite }),
+    });
+  } catch (error) {
+    throw new Error(`cannot reach the labbook server at ${serverUrl}; is it running?`, {
+      cause: error,
+    });
+  }
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (response.ok) return body as BackupResult;
+  const first = (body as ErrorBody | undefined)?.errors?.[0];
+  throw new GraphQLRequestError(
+    first?.message ?? `the server answered HTTP ${response.status}: ${text.slice(0, 200)}`,
+    first?.extensions?.code,
+  );
+}
+
+export async function backupCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      db: { type: "string" },
+      token: { type: "string" },
+      force: { type: "boolean" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(backupHelp);
+    return;
+  }
+  const [file, ...extra] = positionals;
+  if (!file) throw new UsageError("labbook backup needs the file to write: labbook backup <file>");
+  if (extra.length > 0)
+    throw new UsageError(`labbook backup takes one file; got also ${extra.join(" ")}`);
+  const target = resolve(file);
+  const overwrite = values.force === true;
+  const storage = storageConfig(values);
+  const dbUrl = normalizeDbUrl(storage.dbUrl);
+  const filePath = dbFilePath(dbUrl);
+  if (!filePath) throw remoteBackupError(dbUrl);
+  const say = (line: string) => {
+    if (!values.json) console.log(line);
+  };
+
+  const owner = liveWriter(filePath);
+  let result: BackupResult;
+  let via: "server" | "direct";
+  if (owner?.url) {
+    via = "server";
+    say(`backing up ${filePath} to ${target} through the labbook server at ${owner.url}…`);
+    result = await backupThroughServer(
+      owner.url,
+      target,
+      overwrite,
+      flagOrEnv(values.token, "LABBOOK_TOKEN"),
+    );
+  } else {
+    via = "direct";
+    if (!existsSync(filePath))
+      throw new StoreError("not_found", `there is no database at ${filePath}; check --db`);
+    // Throws, naming the owner, if a server is starting on the file right now.
+    const lock = acquireWriterLock(filePath);
+    try {
+      say(`backing up ${filePath} to ${target}…`);
+      const db = await openDb({ url: dbUrl, artifactRoot: storage.artifactRoot });
+      try {
+        result = await backupDatabase(db, target, { overwrite });
+      } finally {
+        await db.close();
+      }
+    } finally {
+      lock.release();
+    }
+  }
+  if (values.json)
+    printJson({ ...result, db: filePath, via, ...(owner?.url && { server: owner.url }) });
+  else say(`wrote ${result.path} (${result.bytes} bytes)`);
+}
