@@ -125,6 +125,19 @@ function compile(
   }
 }
 
+/** Whether a filter names a metric, param or tag: a lookup per run, the costly part of a search. */
+export function filterReadsRunData(expression: FilterExpression): boolean {
+  switch (expression.type) {
+    case "and":
+    case "or":
+      return filterReadsRunData(expression.left) || filterReadsRunData(expression.right);
+    case "not":
+      return filterReadsRunData(expression.operand);
+    default:
+      return expression.identifier.kind !== "attribute";
+  }
+}
+
 export function runFilterSql(expression: FilterExpression): SQL {
   return compile(expression, (identifier) => {
     switch (identifier.kind) {
