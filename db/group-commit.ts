@@ -1,5 +1,5 @@
 import type { Db } from "./open-db.ts";
-import type { SqlTx } from "./sync-writer.ts";
+import type { SqlTx } from "./sync-connection.ts";
 
 type Job = {
   work: (tx: SqlTx) => Promise<unknown>;

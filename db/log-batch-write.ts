@@ -2,6 +2,7 @@ import type { InValue } from "@libsql/client";
 import { conflict, invalid, notFound } from "./errors.ts";
 import type { KeyValue } from "./experiments.ts";
 import { updateRollups } from "./metric-rollups.ts";
+import { seriesFromRow } from "./metric-series-row.ts";
 import { mergeSummary, type NewPoint } from "./metric-summary.ts";
 import { encodeMetricValue } from "./metric-value.ts";
 import type { MetricSeriesRow } from "./schema/index.ts";
@@ -14,7 +15,7 @@ import {
   textOf,
   valuesPlaceholders,
 } from "./sql-text.ts";
-import type { SqlTx } from "./sync-writer.ts";
+import type { SqlTx } from "./sync-connection.ts";
 import { isRunId } from "./validation.ts";
 
 /**
@@ -127,23 +128,7 @@ async function upsertSeries(
     args: [runId, ...keys],
   });
   const byKey = new Map<string, MetricSeriesRow>();
-  for (const row of existing.rows)
-    byKey.set(textOf(row, "key"), {
-      id: intOf(row, "id"),
-      runId: textOf(row, "run_id"),
-      key: textOf(row, "key"),
-      count: intOf(row, "count"),
-      lastValue: realOrNull(row, "last_value"),
-      lastSpecial: specialOrNull(row, "last_special"),
-      lastStep: intOf(row, "last_step"),
-      lastTimestamp: intOf(row, "last_timestamp"),
-      minValue: realOrNull(row, "min_value"),
-      minSpecial: specialOrNull(row, "min_special"),
-      minStep: intOrNull(row, "min_step"),
-      maxValue: realOrNull(row, "max_value"),
-      maxSpecial: specialOrNull(row, "max_special"),
-      maxStep: intOrNull(row, "max_step"),
-    });
+  for (const row of existing.rows) byKey.set(textOf(row, "key"), seriesFromRow(row));
   const args: InValue[] = [];
   for (const key of keys) {
     const s = mergeSummary(runId, key, byKey.get(key), metrics.get(key) ?? []);

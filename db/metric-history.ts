@@ -1,4 +1,3 @@
-import { and, asc, between, eq, gte, lte, sql } from "drizzle-orm";
 import { invalid } from "./errors.ts";
 import {
   chooseLevel,
@@ -7,11 +6,11 @@ import {
   pointSegments,
   type Segment,
 } from "./metric-downsample.ts";
-import { decodeRollup } from "./metric-rollups.ts";
+import { decodeRollup, rollupFromRow } from "./metric-rollups.ts";
 import type { NewPoint } from "./metric-summary.ts";
 import { decodeMetricValue } from "./metric-value.ts";
 import type { Db } from "./open-db.ts";
-import { metricPointTable, metricRollupTable } from "./schema/index.ts";
+import type { SqlRow } from "./sql-text.ts";
 
 /** A metric's points as parallel lists: compact on the wire and cheap to chart. */
 export interface MetricHistory {
@@ -36,27 +35,23 @@ const toHistory = (points: readonly NewPoint[]): MetricHistory => ({
 });
 
 async function rawPoints(db: Db, seriesId: number, lo?: number, hi?: number): Promise<NewPoint[]> {
-  const rows = await db.orm
-    .select({
-      step: metricPointTable.step,
-      timestamp: metricPointTable.timestamp,
-      value: metricPointTable.value,
-      special: metricPointTable.special,
-    })
-    .from(metricPointTable)
-    .where(
-      and(
-        eq(metricPointTable.seriesId, seriesId),
-        lo === undefined ? undefined : gte(metricPointTable.step, lo),
-        hi === undefined ? undefined : lte(metricPointTable.step, hi),
-      ),
-    )
-    .orderBy(asc(metricPointTable.step), asc(metricPointTable.timestamp), asc(sql`rowid`));
-  return rows.map((row) => ({
-    step: row.step,
-    timestamp: row.timestamp,
-    value: decodeMetricValue(row.value, row.special),
-  }));
+  // Hand-written SQL on the fast read connection: a full history can be millions of rows.
+  const rows = await db.query(
+    `SELECT step, timestamp, value, special FROM metric_points
+      WHERE series_id = ? AND step >= ? AND step <= ? ORDER BY step, timestamp, rowid`,
+    [seriesId, lo ?? -Number.MAX_SAFE_INTEGER, hi ?? Number.MAX_SAFE_INTEGER],
+  );
+  const points: NewPoint[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as SqlRow;
+    const special = row.special as string | null;
+    points[i] = {
+      step: row.step as number,
+      timestamp: row.timestamp as number,
+      value: special === null ? (row.value as number) : decodeMetricValue(null, special),
+    };
+  }
+  return points;
 }
 
 /** Every point of one series in step order (then time, then logging order). */
@@ -88,13 +83,17 @@ export async function metricHistoryWindow(
   if (maxPoints === undefined)
     return toHistory(await rawPoints(db, seriesId, window.minStep, window.maxStep));
 
-  const bounds = await db.client.execute({
-    sql: `SELECT (SELECT min(step) FROM metric_points WHERE series_id = ?1 AND step >= ?2) AS lo,
-                 (SELECT max(step) FROM metric_points WHERE series_id = ?1 AND step <= ?3) AS hi`,
-    args: [seriesId, window.minStep ?? -(2 ** 53), window.maxStep ?? 2 ** 53],
-  });
-  const lo = bounds.rows[0]?.lo;
-  const hi = bounds.rows[0]?.hi;
+  const [bounds] = await db.query(
+    `SELECT (SELECT min(step) FROM metric_points WHERE series_id = ?1 AND step >= ?2) AS lo,
+            (SELECT max(step) FROM metric_points WHERE series_id = ?1 AND step <= ?3) AS hi`,
+    [
+      seriesId,
+      window.minStep ?? -Number.MAX_SAFE_INTEGER,
+      window.maxStep ?? Number.MAX_SAFE_INTEGER,
+    ],
+  );
+  const lo = bounds?.lo;
+  const hi = bounds?.hi;
   if (typeof lo !== "number" || typeof hi !== "number" || lo > hi) return toHistory([]);
 
   const level = chooseLevel(hi - lo + 1, 4 * maxPoints);
@@ -104,18 +103,14 @@ export async function metricHistoryWindow(
       segments.push(...pointSegments(await rawPoints(db, seriesId, part.from, part.to)));
       continue;
     }
-    const rows = await db.orm
-      .select()
-      .from(metricRollupTable)
-      .where(
-        and(
-          eq(metricRollupTable.seriesId, seriesId),
-          eq(metricRollupTable.level, part.level),
-          between(metricRollupTable.block, part.from, part.to),
-        ),
-      )
-      .orderBy(asc(metricRollupTable.block));
-    for (const row of rows) segments.push({ startStep: row.firstStep, summary: decodeRollup(row) });
+    const rows = await db.query(
+      "SELECT * FROM metric_rollups WHERE series_id = ? AND level = ? AND block BETWEEN ? AND ? ORDER BY block",
+      [seriesId, part.level, part.from, part.to],
+    );
+    for (const row of rows) {
+      const rollup = rollupFromRow(row);
+      segments.push({ startStep: rollup.firstStep, summary: decodeRollup(rollup) });
+    }
   }
   const total = segments.reduce((sum, segment) => sum + segment.summary.count, 0);
   if (total <= maxPoints)

@@ -11,7 +11,7 @@ import {
   specialOrNull,
   valuesPlaceholders,
 } from "./sql-text.ts";
-import type { SqlTx } from "./sync-writer.ts";
+import type { SqlTx } from "./sync-connection.ts";
 
 /**
  * Blocks of level L span 64^L steps; four levels reach blocks of 16.7M steps. A wider fanout

@@ -6,6 +6,7 @@ import {
   createClient,
   type InArgs,
   type InStatement,
+  type InValue,
   type TransactionMode,
 } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
@@ -15,7 +16,7 @@ import { translateBusy } from "./busy.ts";
 import { isStoreError } from "./errors.ts";
 import { ensureDefaultExperiment } from "./experiments.ts";
 import * as schema from "./schema/index.ts";
-import { type SqlTx, SyncWriter } from "./sync-writer.ts";
+import { type SqlRow, type SqlTx, SyncConnection } from "./sync-connection.ts";
 import { WriteQueue } from "./write-queue.ts";
 
 export type Orm = LibSQLDatabase<typeof schema>;
@@ -47,6 +48,8 @@ export interface Db {
   write<T>(work: (tx: WriteTx) => Promise<T>): Promise<T>;
   /** The same, with the driver's transaction for hand-written SQL on hot paths (logBatch). */
   writeSql<T>(work: (tx: SqlTx) => Promise<T>): Promise<T>;
+  /** Runs one read statement of hand-written SQL (hot read paths); committed data only. */
+  query(sql: string, args?: InValue[]): Promise<SqlRow[]>;
   close(): Promise<void>;
 }
 
@@ -102,22 +105,44 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
     await migrate(orm, { migrationsFolder });
     const queue = new WriteQueue();
     const syncWriter = filePath
-      ? new SyncWriter(filePath, busyTimeoutMs, options.onStatement)
+      ? new SyncConnection(filePath, busyTimeoutMs, options.onStatement)
       : undefined;
+    const syncReader = filePath
+      ? new SyncConnection(filePath, busyTimeoutMs, options.onStatement)
+      : undefined;
+    // Fresh table statistics let the planner start a filtered search from the selective side
+    // (e.g. a param index instead of every run); SQLite decides what needs analyzing.
+    let writesSinceOptimize = 0;
+    const optimizeNow = () => {
+      writesSinceOptimize = 0;
+      try {
+        syncWriter?.exec("PRAGMA analysis_limit = 1000; PRAGMA optimize");
+      } catch {
+        // Statistics are an optimization; a busy database can skip a round.
+      }
+    };
+    optimizeNow();
     /** Runs one write transaction after those queued before it; a busy database is a `busy` error. */
     const guardedWrite = <T>(transaction: () => Promise<T>): Promise<T> =>
       queue.run(() =>
-        transaction().catch(async (error: unknown) => {
-          const translated = translateBusy(error);
-          // After SQLITE_BUSY a local libSQL connection keeps the failed statement pending:
-          // every later commit on it fails, and an autocommit write on it reports success but
-          // never lands (libsql-client-ts#352). Replace the connections before the next write.
-          if (filePath && isStoreError(translated) && translated.kind === "busy") {
-            await client.reconnect();
-            syncWriter?.reopen();
-          }
-          throw translated;
-        }),
+        transaction().then(
+          (result) => {
+            if (++writesSinceOptimize >= 2000) optimizeNow();
+            return result;
+          },
+          async (error: unknown) => {
+            const translated = translateBusy(error);
+            // After SQLITE_BUSY a local libSQL connection keeps the failed statement pending:
+            // every later commit on it fails, and an autocommit write on it reports success but
+            // never lands (libsql-client-ts#352). Replace the connections before the next write.
+            if (filePath && isStoreError(translated) && translated.kind === "busy") {
+              await client.reconnect();
+              syncWriter?.reopen();
+              syncReader?.reopen();
+            }
+            throw translated;
+          },
+        ),
       );
     const db: Db = {
       url,
@@ -127,6 +152,10 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
       client,
       orm,
       write: (work) => guardedWrite(() => orm.transaction(work)),
+      query: async (sql, args = []) =>
+        syncReader
+          ? syncReader.run(sql, args)
+          : ((await client.execute({ sql, args })).rows as SqlRow[]),
       writeSql: (work) =>
         guardedWrite(async () => {
           if (syncWriter) return syncWriter.transaction(work);
@@ -144,12 +173,14 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
         }),
       async close() {
         await queue.drain();
+        await queue.run(async () => optimizeNow());
         // The driver closes a connection only once its prepared statements are collected, so
         // SQLite's checkpoint-on-last-close does not happen and the data would stay in the
         // -wal file: a copy of the .db file alone, made after a clean stop, would lack it.
         if (filePath)
           await client.execute("PRAGMA wal_checkpoint(TRUNCATE)").catch(() => undefined);
         syncWriter?.close();
+        syncReader?.close();
         client.close();
       },
     };

@@ -1,51 +1,60 @@
-import { asc, inArray } from "drizzle-orm";
 import type { KeyValue } from "./experiments.ts";
 import { groupBy } from "./group-by.ts";
+import { seriesFromRow } from "./metric-series-row.ts";
 import { decodeMetricValue } from "./metric-value.ts";
 import type { Db } from "./open-db.ts";
-import {
-  type MetricSeriesRow,
-  metricSeriesTable,
-  paramTable,
-  runTagTable,
-} from "./schema/index.ts";
+import type { MetricSeriesRow } from "./schema/index.ts";
+import { listPlaceholders, type SqlRow, textOf } from "./sql-text.ts";
 
 /**
  * Per-run lists for a whole page of runs at once, one statement each, so a page costs the
- * same number of statements whatever its size (the API's DataLoaders call these).
+ * same number of statements whatever its size (the API's DataLoaders call these). Hand-written
+ * SQL on the fast read connection: a page of 1000 runs reads 20,000 rows here.
  */
+
+/** Ids per statement, far under SQLite's limit of bound variables. */
+const idsPerStatement = 10_000;
+
+async function rowsForRunIds(
+  db: Db,
+  runIds: readonly string[],
+  select: (placeholders: string) => string,
+): Promise<SqlRow[]> {
+  const rows: SqlRow[] = [];
+  for (let start = 0; start < runIds.length; start += idsPerStatement) {
+    const ids = runIds.slice(start, start + idsPerStatement);
+    rows.push(...(await db.query(select(listPlaceholders(ids.length)), [...ids])));
+  }
+  return rows;
+}
+
+const keyValueOf = (row: SqlRow): KeyValue => ({
+  key: textOf(row, "key"),
+  value: textOf(row, "value"),
+});
+
 export async function paramsByRunIds(
   db: Db,
   runIds: readonly string[],
 ): Promise<Map<string, KeyValue[]>> {
-  if (runIds.length === 0) return new Map();
-  const rows = await db.orm
-    .select()
-    .from(paramTable)
-    .where(inArray(paramTable.runId, [...runIds]))
-    .orderBy(asc(paramTable.key));
-  return groupBy(
-    rows,
-    (row) => row.runId,
-    (row) => ({ key: row.key, value: row.value }),
+  const rows = await rowsForRunIds(
+    db,
+    runIds,
+    (ids) => `SELECT run_id, key, value FROM params WHERE run_id IN (${ids}) ORDER BY key`,
   );
+  return groupBy(rows, (row) => textOf(row, "run_id"), keyValueOf);
 }
 
 export async function tagsByRunIds(
   db: Db,
   runIds: readonly string[],
 ): Promise<Map<string, KeyValue[]>> {
-  if (runIds.length === 0) return new Map();
-  const rows = await db.orm
-    .select()
-    .from(runTagTable)
-    .where(inArray(runTagTable.runId, [...runIds]))
-    .orderBy(asc(runTagTable.key));
-  return groupBy(
-    rows,
-    (row) => row.runId,
-    (row) => ({ key: row.key, value: row.value }),
+  const rows = await rowsForRunIds(
+    db,
+    runIds,
+    (ids) => `SELECT run_id, key, value FROM run_tags WHERE run_id IN (${ids}) ORDER BY key`,
   );
+  return groupBy(rows, (row) => textOf(row, "run_id"), keyValueOf);
 }
 
 /** The summary of one metric of one run, kept current on write. */
@@ -84,11 +93,14 @@ export async function metricSummariesByRunIds(
   db: Db,
   runIds: readonly string[],
 ): Promise<Map<string, MetricSummary[]>> {
-  if (runIds.length === 0) return new Map();
-  const rows = await db.orm
-    .select()
-    .from(metricSeriesTable)
-    .where(inArray(metricSeriesTable.runId, [...runIds]))
-    .orderBy(asc(metricSeriesTable.key));
-  return groupBy(rows, (row) => row.runId, toMetricSummary);
+  const rows = await rowsForRunIds(
+    db,
+    runIds,
+    (ids) => `SELECT * FROM metric_series WHERE run_id IN (${ids}) ORDER BY key`,
+  );
+  return groupBy(
+    rows,
+    (row) => textOf(row, "run_id"),
+    (row) => toMetricSummary(seriesFromRow(row)),
+  );
 }

@@ -1,5 +1,6 @@
-/** A row as the drivers return it: values by column name. */
-export type SqlRow = Record<string, unknown>;
+import type { SqlRow } from "./sync-connection.ts";
+
+export type { SqlRow };
 
 /**
  * Helpers for the hand-written SQL of hot paths: statement texts built once per shape and
