@@ -22,5 +22,10 @@ export function trackingBaseUrl(uri: string): string {
   return `${url.origin}${path}`;
 }
 
-/** The GraphQL endpoint of a server given by its base URL or its `/graphql` URL. */
+/**
+ * The GraphQL endpoint of a server given by its base URL or its `/graphql` URL.
+ *
+ * @example
+ * graphqlUrl("http://127.0.0.1:4000/"); // "http://127.0.0.1:4000/graphql"
+ */
 export const graphqlUrl = (uri: string): string => `${trackingBaseUrl(uri)}/graphql`;
