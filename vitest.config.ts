@@ -12,6 +12,7 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    setupFiles: ["test/support/cleanup.ts"],
     // Tests start real servers and child processes; give them room on a shared machine.
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,4 +1,6 @@
+import { backupCommand, backupHelp } from "./commands/backup.ts";
 import { experimentsCommand, experimentsHelp } from "./commands/experiments.ts";
+import { runCommand, runHelp } from "./commands/run.ts";
 import { runsCommand, runsHelp } from "./commands/runs.ts";
 import { serverCommand, serverHelp } from "./commands/server.ts";
 import { envHelp, envVars } from "./env.ts";
@@ -21,7 +23,17 @@ const commands: Record<
   runs: {
     run: runsCommand,
     help: runsHelp,
-    summary: "List runs with their params and latest metrics.",
+    summary: "List runs with their params and final metrics; show one run.",
+  },
+  run: {
+    run: runCommand,
+    help: runHelp,
+    summary: "Run a project's entry point (MLproject) as a tracked run.",
+  },
+  backup: {
+    run: backupCommand,
+    help: backupHelp,
+    summary: "Write a consistent copy of the database, even while a server writes it.",
   },
 };
 

@@ -6,15 +6,7 @@ import { seriesFromRow } from "./metric-series-row.ts";
 import { mergeSummary, type NewPoint } from "./metric-summary.ts";
 import { encodeMetricValue } from "./metric-value.ts";
 import type { MetricSeriesRow } from "./schema/index.ts";
-import {
-  intOf,
-  intOrNull,
-  listPlaceholders,
-  realOrNull,
-  specialOrNull,
-  textOf,
-  valuesPlaceholders,
-} from "./sql-text.ts";
+import { intOf, listPlaceholders, textOf, valuesPlaceholders } from "./sql-text.ts";
 import type { SqlTx } from "./sync-connection.ts";
 import { isRunId } from "./validation.ts";
 

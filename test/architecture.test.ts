@@ -11,7 +11,8 @@ const allowed: Record<string, readonly string[]> = {
   db: ["search"],
   api: ["db"],
   client: [],
-  cli: ["api", "db", "client"],
+  projects: [],
+  cli: ["api", "db", "client", "projects"],
   scripts: ["api", "db"],
   bench: ["api", "db", "client", "cli"],
 };

@@ -4,13 +4,16 @@ import { join } from "node:path";
 
 const made: string[] = [];
 
-/** A fresh directory under the system temp dir, removed when the test process exits. */
+/** A fresh directory under the system temp dir, removed after its test file (see cleanup.ts). */
 export function tempDir(prefix = "labbook-test-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   made.push(dir);
   return dir;
 }
 
-process.on("exit", () => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+/** Removes every directory made so far; vitest's workers do not always run exit handlers. */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+process.on("exit", removeTempDirs);
