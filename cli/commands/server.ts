@@ -5,6 +5,7 @@ import { serve } from "../../api/serve.ts";
 import {
   acquireWriterLock,
   dbFilePath,
+  defaultBatchLimits,
   normalizeDbUrl,
   openDb,
   type WriterLock,
@@ -27,6 +28,9 @@ Options:
   --db-auth-token <t>     Auth token for a libSQL server.
   --artifacts <dir|uri>   Artifact root (default ./artifacts).
   --token <t>             Require 'Authorization: Bearer <t>' on every API request.
+  --max-batch-points <n>  Most metric points one logBatch may carry (default 50000).
+  --max-batch-params <n>  Most params one logBatch may carry (default 100).
+  --max-batch-tags <n>    Most tags one logBatch may carry (default 100).
   --json                  Print one JSON line with the URLs once listening (for scripts).
   -h, --help              Show this help.
 
@@ -34,6 +38,14 @@ Environment (flags override):
 ${envHelp(["LABBOOK_DB_URL", "LABBOOK_DB_AUTH_TOKEN", "LABBOOK_ARTIFACTS", "LABBOOK_TOKEN", "LABBOOK_HOST", "LABBOOK_PORT"])}
 
 SIGTERM or Ctrl-C finishes the requests in flight, then exits.`;
+
+function positiveInt(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1)
+    throw new UsageError(`${flag} must be a whole number of at least 1 (got '${text}')`);
+  return value;
+}
 
 const isLoopback = (host: string) =>
   host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
@@ -45,6 +57,9 @@ export async function serverCommand(args: string[]): Promise<void> {
       host: { type: "string" },
       port: { type: "string" },
       token: { type: "string" },
+      "max-batch-points": { type: "string" },
+      "max-batch-params": { type: "string" },
+      "max-batch-tags": { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
       ...storageOptions,
@@ -65,6 +80,19 @@ export async function serverCommand(args: string[]): Promise<void> {
       `refusing to listen on ${host} without a token: anyone who reaches it could read and change your runs. ` +
         "Pass --token <secret> (or set LABBOOK_TOKEN), or listen on 127.0.0.1.",
     );
+  const batchLimits = {
+    metricPoints: positiveInt(
+      "--max-batch-points",
+      values["max-batch-points"],
+      defaultBatchLimits.metricPoints,
+    ),
+    params: positiveInt(
+      "--max-batch-params",
+      values["max-batch-params"],
+      defaultBatchLimits.params,
+    ),
+    tags: positiveInt("--max-batch-tags", values["max-batch-tags"], defaultBatchLimits.tags),
+  };
   const storage = storageConfig(values);
   const dbUrl = normalizeDbUrl(storage.dbUrl);
   const filePath = dbFilePath(dbUrl);
@@ -76,7 +104,7 @@ export async function serverCommand(args: string[]): Promise<void> {
       authToken: storage.dbAuthToken,
       artifactRoot: storage.artifactRoot,
     });
-    const app = createApp({ db, token });
+    const app = createApp({ db, token, batchLimits });
     const running = await serve(app, { host, port }).catch((error: NodeJS.ErrnoException) => {
       throw error.code === "EADDRINUSE"
         ? new UsageError(
