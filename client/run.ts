@@ -183,11 +183,7 @@ export class Run implements ExitParticipant {
       return;
     }
     const text = textValue(value);
-    const problem =
-      keyProblem(key) ??
-      (text.length > clientLimits.paramValueLength
-        ? `param '${key}' is longer than ${clientLimits.paramValueLength} characters`
-        : undefined);
+    const problem = keyValueProblem("param", key, text, clientLimits.paramValueLength);
     const earlier = this.#loggedParams.get(key);
     if (problem) this.#refuse("BAD_USER_INPUT", `param not logged: ${problem}`);
     else if (earlier !== undefined && earlier !== text)
@@ -223,11 +219,7 @@ export class Run implements ExitParticipant {
       return;
     }
     const text = textValue(value);
-    const problem =
-      keyProblem(key) ??
-      (text.length > clientLimits.tagValueLength
-        ? `tag '${key}' is longer than ${clientLimits.tagValueLength} characters`
-        : undefined);
+    const problem = keyValueProblem("tag", key, text, clientLimits.tagValueLength);
     if (problem) this.#refuse("BAD_USER_INPUT", `tag not set: ${problem}`);
     else this.#tags.set(key, text);
   }
@@ -432,4 +424,19 @@ function takeSome(pending: Map<string, string>, max: number): KeyValue[] {
     pending.delete(key);
   }
   return taken;
+}
+
+/** What is wrong with a param or tag before it is sent, if anything. */
+function keyValueProblem(
+  kind: "param" | "tag",
+  key: string,
+  text: string,
+  maxLength: number,
+): string | undefined {
+  return (
+    keyProblem(key) ??
+    (text.length > maxLength
+      ? `${kind} '${key}' is longer than ${maxLength} characters`
+      : undefined)
+  );
 }
