@@ -12,6 +12,7 @@ import {
 } from "../db/index.ts";
 import { storageConfig, storageOptions } from "./db-options.ts";
 import { flagOrEnv } from "./env.ts";
+import { postJson } from "./post-json.ts";
 
 /** Runs GraphQL documents for a CLI command, wherever the data is. */
 export interface GraphQLTarget {
@@ -47,21 +48,7 @@ function remoteTarget(uri: string, token: string | undefined): GraphQLTarget {
   return {
     description: url,
     async request<T>(query: string, variables?: Record<string, unknown>) {
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            ...(token && { authorization: `Bearer ${token}` }),
-          },
-          body: JSON.stringify({ query, variables }),
-        });
-      } catch (error) {
-        throw new Error(`cannot reach the labbook server at ${url}; is it running?`, {
-          cause: error,
-        });
-      }
+      const response = await postJson(url, { query, variables }, token);
       return unwrap<T>((await response.json()) as GraphQLResponse);
     },
     close: async () => {},

@@ -16,6 +16,7 @@ import { storageConfig } from "../db-options.ts";
 import { envHelp, flagOrEnv } from "../env.ts";
 import { GraphQLRequestError } from "../graphql-target.ts";
 import { printJson } from "../output.ts";
+import { postJson } from "../post-json.ts";
 import { UsageError } from "../usage-error.ts";
 
 export const backupHelp = `Usage: labbook backup <file> [options]
@@ -49,21 +50,7 @@ async function backupThroughServer(
   token: string | undefined,
 ): Promise<BackupResult> {
   const url = `${serverUrl.replace(/\/+$/, "")}/admin/backup`;
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        ...(token && { authorization: `Bearer ${token}` }),
-      },
-      body: JSON.stringify({ path: target, overwrite }),
-    });
-  } catch (error) {
-    throw new Error(`cannot reach the labbook server at ${serverUrl}; is it running?`, {
-      cause: error,
-    });
-  }
+  const response = await postJson(url, { path: target, overwrite }, token);
   const text = await response.text();
   let body: unknown;
   try {
