@@ -17,4 +17,13 @@ export type { EndStatus } from "./exit-hooks.ts";
 export type { MetricOptions, Run, RunStats } from "./run.ts";
 export { type SendUnsentOptions, sendUnsent } from "./send-unsent.ts";
 export { startRun } from "./start-run.ts";
+export {
+  type LabbookCallback,
+  type LabbookCallbackOptions,
+  labbookCallback,
+  type SelectBackendOptions,
+  selectBackend,
+  type TfBackendName,
+  type TfModule,
+} from "./tfjs.ts";
 export { graphqlUrl, trackingBaseUrl } from "./tracking-uri.ts";

@@ -15,6 +15,7 @@ const allowed: Record<string, readonly string[]> = {
   cli: ["api", "db", "client", "projects"],
   scripts: ["api", "db"],
   bench: ["api", "db", "client", "cli"],
+  examples: ["client"],
 };
 const driverPackages = ["@libsql/client", "drizzle-orm", "libsql"];
 const serverPackages = [...driverPackages, "graphql", "graphql-yoga", "@pothos/core", "dataloader"];
@@ -84,9 +85,9 @@ describe("architecture (ARCHITECTURE.md)", () => {
     expect(violations).toEqual([]);
   });
 
-  it("keeps the client SDK free of server-side packages", () => {
+  it("keeps the client SDK and the examples free of server-side packages", () => {
     const violations = files
-      .filter((file) => topFolder(file) === "client")
+      .filter((file) => topFolder(file) === "client" || topFolder(file) === "examples")
       .flatMap((file) =>
         importsOf(file)
           .filter(({ specifier }) => serverPackages.includes(packageName(specifier)))
