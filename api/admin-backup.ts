@@ -1,18 +1,10 @@
 import { isAbsolute } from "node:path";
-import { backupDatabase, type Db, isStoreError, type StoreErrorKind } from "../db/index.ts";
+import { backupDatabase, type Db, isStoreError } from "../db/index.ts";
 import { limitBody } from "./body-limit.ts";
 import { type ErrorLogger, graphqlCodeByKind } from "./errors.ts";
-import { errorResponse } from "./http-errors.ts";
+import { errorResponse, statusByKind } from "./http-errors.ts";
 
 export const backupPath = "/admin/backup";
-
-const statusByKind: Record<StoreErrorKind, number> = {
-  invalid: 400,
-  not_found: 404,
-  already_exists: 409,
-  conflict: 409,
-  busy: 503,
-};
 
 /**
  * `POST /admin/backup` with `{ "path": "/abs/copy.db", "overwrite": false }`: the server, which

@@ -3,8 +3,11 @@ import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createServerAdapter } from "@whatwg-node/server";
 import { createYoga } from "graphql-yoga";
+import { ArtifactStores } from "../artifact-store/index.ts";
 import { type BatchLimits, type Db, defaultBatchLimits } from "../db/index.ts";
 import { backupPath, handleBackupRequest } from "./admin-backup.ts";
+import { gcPath, handleGcRequest } from "./admin-gc.ts";
+import { artifactsPath, handleArtifactRequest } from "./artifacts-http.ts";
 import { hasBearerToken } from "./auth.ts";
 import { limitBody } from "./body-limit.ts";
 import { createContext } from "./context.ts";
@@ -17,8 +20,12 @@ export interface AppOptions {
   /** When set, every API request needs `Authorization: Bearer <token>`. */
   token?: string | undefined;
   batchLimits?: Partial<BatchLimits>;
-  /** Largest GraphQL request body, in bytes. */
+  /** Largest GraphQL request body, in bytes (32 MB). */
   maxBodyBytes?: number;
+  /** Largest artifact an upload may carry, in bytes (10 GiB); artifacts are streamed. */
+  maxArtifactBytes?: number;
+  /** Opens runs' artifact stores (their `artifactUri`); one for the app when omitted. */
+  stores?: ArtifactStores;
   /** Deepest selection a query may nest. */
   maxDepth?: number;
   /** Most tokens a GraphQL document may have (variables do not count). */
@@ -28,9 +35,12 @@ export interface AppOptions {
 
 export const graphqlPath = "/graphql";
 
+export const defaultMaxArtifactBytes = 10 * 1024 ** 3;
+
 /**
  * Builds the labbook HTTP app: GraphQL at `/graphql` (GraphiQL, bundled, in a browser),
- * `/health`, and `POST /admin/backup` (behind the same token as the API) for `labbook backup`.
+ * `/health`, runs' files at `PUT`/`GET /artifacts/<run id>/<path>`, and `POST /admin/backup`
+ * and `POST /admin/gc` for `labbook backup` and `labbook gc` (all behind the API's token).
  * It only handles requests; binding it to a port is the caller's job.
  *
  * @example
@@ -41,6 +51,8 @@ export function createApp(options: AppOptions) {
   const { db, token } = options;
   const batchLimits = { ...defaultBatchLimits, ...options.batchLimits };
   const maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
+  const stores = options.stores ?? new ArtifactStores();
+  const maxArtifactBytes = options.maxArtifactBytes ?? defaultMaxArtifactBytes;
   const logger = options.logger ?? { error: (message, error) => console.error(message, error) };
 
   const yoga = createYoga({
@@ -85,9 +97,17 @@ export function createApp(options: AppOptions) {
       if (limited instanceof Response) return limited;
       return yoga.fetch(limited);
     }
+    if (pathname.startsWith(`${artifactsPath}/`)) {
+      if (token && !hasBearerToken(request, token)) return unauthenticated();
+      return handleArtifactRequest(request, pathname, { db, stores, maxArtifactBytes, logger });
+    }
     if (pathname === backupPath) {
       if (token && !hasBearerToken(request, token)) return unauthenticated();
       return handleBackupRequest(request, db, logger);
+    }
+    if (pathname === gcPath) {
+      if (token && !hasBearerToken(request, token)) return unauthenticated();
+      return handleGcRequest(request, db, stores, logger);
     }
     return errorResponse(
       404,

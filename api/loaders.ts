@@ -1,5 +1,7 @@
 import DataLoader from "dataloader";
 import {
+  type ArtifactRecord,
+  artifactsByRunIds,
   childRunsByParentIds,
   countRunsByExperimentIds,
   type Db,
@@ -39,6 +41,7 @@ export function createLoaders(db: Db) {
     params: listLoader<KeyValue>((ids) => paramsByRunIds(db, ids)),
     tags: listLoader<KeyValue>((ids) => tagsByRunIds(db, ids)),
     metrics: listLoader<MetricSummary>((ids) => metricSummariesByRunIds(db, ids)),
+    artifacts: listLoader<ArtifactRecord>((ids) => artifactsByRunIds(db, ids)),
   };
 }
 

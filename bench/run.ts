@@ -1,3 +1,4 @@
+import { benchArtifacts } from "./artifacts.ts";
 import { benchHistory } from "./history.ts";
 import { benchIngestion } from "./ingestion.ts";
 import { benchSearch } from "./search.ts";
@@ -7,6 +8,7 @@ const benches: Record<string, () => Promise<string[]>> = {
   ingestion: benchIngestion,
   history: benchHistory,
   search: benchSearch,
+  artifacts: benchArtifacts,
 };
 
 const only = process.argv.slice(2);

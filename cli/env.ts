@@ -8,7 +8,8 @@ export const envVars = {
   LABBOOK_DB_URL:
     "Database: a file path or file: URL (default ./labbook.db), or http:// / libsql:// of a libSQL server.",
   LABBOOK_DB_AUTH_TOKEN: "Auth token for a libSQL server (Turso, sqld with JWT).",
-  LABBOOK_ARTIFACTS: "Artifact root: a directory (default ./artifacts) or a URI.",
+  LABBOOK_ARTIFACTS:
+    "Artifact root for new experiments: a directory (default ./artifacts) or s3://bucket/prefix.",
   LABBOOK_TOKEN: "API token: the server requires 'Authorization: Bearer <token>'; clients send it.",
   LABBOOK_HOST: "Address the server listens on (default 127.0.0.1).",
   LABBOOK_PORT: "Port the server listens on (default 4000; 0 picks a free one).",

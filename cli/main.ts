@@ -1,5 +1,8 @@
 import { backupCommand, backupHelp } from "./commands/backup.ts";
 import { experimentsCommand, experimentsHelp } from "./commands/experiments.ts";
+import { gcCommand, gcHelp } from "./commands/gc.ts";
+import { modelsCommand, modelsHelp } from "./commands/models.ts";
+import { reportCommand, reportHelp } from "./commands/report.ts";
 import { runCommand, runHelp } from "./commands/run.ts";
 import { runsCommand, runsHelp } from "./commands/runs.ts";
 import { serverCommand, serverHelp } from "./commands/server.ts";
@@ -30,10 +33,25 @@ const commands: Record<
     help: runHelp,
     summary: "Run a project's entry point (MLproject) as a tracked run.",
   },
+  models: {
+    run: modelsCommand,
+    help: modelsHelp,
+    summary: "The model registry: list models and versions, set aliases, serve a model.",
+  },
+  report: {
+    run: reportCommand,
+    help: reportHelp,
+    summary: "Build a static report (pages, charts, embeds) that works offline and from disk.",
+  },
   backup: {
     run: backupCommand,
     help: backupHelp,
     summary: "Write a consistent copy of the database, even while a server writes it.",
+  },
+  gc: {
+    run: gcCommand,
+    help: gcHelp,
+    summary: "Delete deleted runs for good: their data and their artifact files.",
   },
 };
 

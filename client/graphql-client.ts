@@ -60,6 +60,27 @@ export class GraphQLClient {
   }
 
   /**
+   * The API token sent with every request, for the server's other routes (artifacts).
+   *
+   * @example
+   * const headers = client.token ? { authorization: `Bearer ${client.token}` } : {};
+   */
+  get token(): string | undefined {
+    return this.#token;
+  }
+
+  /**
+   * After a request of another kind (an artifact upload) found no server: finds the server
+   * again, as a failed GraphQL request does (the embedded store's owner may have changed).
+   *
+   * @example
+   * await client.findServerAgain();
+   */
+  async findServerAgain(): Promise<void> {
+    await this.#afterUnreachable();
+  }
+
+  /**
    * Sends a document with its variables and resolves with `data`; rejects with a
    * `LabbookError`.
    *

@@ -11,9 +11,35 @@
  * await run.end();
  */
 
+export {
+  type ArtifactEntry,
+  type ArtifactInfo,
+  type ArtifactOptions,
+  downloadArtifacts,
+  listArtifacts,
+} from "./artifacts.ts";
 export type { StartRunOptions } from "./config.ts";
 export { type ErrorKind, LabbookError } from "./errors.ts";
 export type { EndStatus } from "./exit-hooks.ts";
+export {
+  downloadModel,
+  inferSignature,
+  type LoadModelOptions,
+  type LogModelOptions,
+  loadModel,
+  loadModelDir,
+  type ModelInfo,
+  type ModelSignature,
+  type ModelUri,
+  type ModelVersionInfo,
+  parseModelUri,
+  registerModel,
+  resolveModelUri,
+  type SavableModel,
+  setModelAlias,
+  type TensorSpec,
+  type TfjsFlavor,
+} from "./models.ts";
 export type { MetricOptions, Run, RunStats } from "./run.ts";
 export { type SendUnsentOptions, sendUnsent } from "./send-unsent.ts";
 export { startRun } from "./start-run.ts";

@@ -1,3 +1,11 @@
+import {
+  type ArtifactInfo,
+  type ArtifactTarget,
+  downloadArtifactsWith,
+  logArtifactDir,
+  logArtifactFile,
+  uploadArtifact,
+} from "./artifacts.ts";
 import { Pause, retryDelay } from "./backoff.ts";
 import { cutBatch, type KeyValue } from "./batch.ts";
 import { BatchQueue } from "./batch-queue.ts";
@@ -8,6 +16,7 @@ import { LabbookError, report } from "./errors.ts";
 import { type EndStatus, type ExitParticipant, trackRun, untrackRun } from "./exit-hooks.ts";
 import type { GraphQLClient } from "./graphql-client.ts";
 import { MetricBuffer, type MetricColumn } from "./metric-buffer.ts";
+import { type LogModelOptions, logModelTo, type ModelInfo, type SavableModel } from "./models.ts";
 import { clientLimits, isStep, isTimestamp, keyProblem, textValue } from "./validation.ts";
 
 /**
@@ -98,6 +107,8 @@ export class Run implements ExitParticipant {
   readonly #params = new Map<string, string>();
   readonly #loggedParams = new Map<string, string>();
   readonly #tags = new Map<string, string>();
+  /** Artifact uploads in flight: `flush()` and `end()` wait for them. */
+  readonly #uploads = new Set<Promise<unknown>>();
   #seq = 0;
   #closed = false;
   #ending: Promise<void> | undefined;
@@ -235,6 +246,114 @@ export class Run implements ExitParticipant {
   }
 
   /**
+   * Uploads a local file as an artifact of the run: `<artifactPath>/<file name>`, or
+   * `<file name>` at the top (as MLflow's `log_artifact`). The file is streamed, never read
+   * whole, and resolves with what the server recorded (size, SHA-256, content type). Unlike
+   * the logging calls it rejects (with a `LabbookError`) when the file cannot be stored — a
+   * bad path, a missing file, a server away longer than `flushTimeoutMs` — so await it.
+   * `flush()` and `end()` wait for uploads in flight.
+   *
+   * @example
+   * await run.logArtifact("out/model.bin", "checkpoints"); // checkpoints/model.bin
+   */
+  logArtifact(localPath: string, artifactPath?: string): Promise<ArtifactInfo> {
+    return this.#upload(() =>
+      logArtifactFile(this.#artifactTarget(), this.id, localPath, artifactPath),
+    );
+  }
+
+  /**
+   * Uploads every file under a local folder, keeping their relative paths, under
+   * `artifactPath` (or at the top), as MLflow's `log_artifacts`; four files at a time.
+   *
+   * @example
+   * await run.logArtifacts("out/model", "model"); // model/weights.bin, model/config.json, …
+   */
+  logArtifacts(localDir: string, artifactPath?: string): Promise<ArtifactInfo[]> {
+    return this.#upload(() =>
+      logArtifactDir(this.#artifactTarget(), this.id, localDir, artifactPath),
+    );
+  }
+
+  /**
+   * Stores text (UTF-8) as the artifact `artifactFile`.
+   *
+   * @example
+   * await run.logText(summary, "reports/summary.md");
+   */
+  logText(text: string, artifactFile: string): Promise<ArtifactInfo> {
+    return this.#upload(() =>
+      uploadArtifact(this.#artifactTarget(), this.id, artifactFile, {
+        bytes: Buffer.from(text, "utf8"),
+      }),
+    );
+  }
+
+  /**
+   * Stores a value as JSON (indented) in the artifact `artifactFile`.
+   *
+   * @example
+   * await run.logJson({ classes: ["cat", "dog"], threshold: 0.5 }, "model/labels.json");
+   */
+  logJson(value: unknown, artifactFile: string): Promise<ArtifactInfo> {
+    return this.#upload(() =>
+      uploadArtifact(this.#artifactTarget(), this.id, artifactFile, {
+        bytes: Buffer.from(JSON.stringify(value, null, 2) ?? "null", "utf8"),
+        contentType: "application/json",
+      }),
+    );
+  }
+
+  /**
+   * Logs a TensorFlow.js layers model as the artifact folder `artifactPath` (`model` by
+   * default), laid out as MLflow's: an `MLmodel` file (flavor `tfjs`, the signature — inferred
+   * from the model unless given — sizes and ids), `model.json` with the weights, the input
+   * example, and a `package.json` pinning Node and the packages the model needs. With
+   * `registeredModelName` it is also registered as that model's next version. Resolves with
+   * what was stored, `modelUri` (`runs:/<run id>/<path>`) included; rejects like `logArtifact`.
+   *
+   * @example
+   * const info = await run.logModel(model, { registeredModelName: "mnist_classifier" });
+   * console.log(info.modelUri, info.registeredModelVersion?.version);
+   */
+  logModel(model: SavableModel, options: LogModelOptions = {}): Promise<ModelInfo> {
+    return this.#upload(() => logModelTo(this.#artifactTarget(), this.id, model, options));
+  }
+
+  /**
+   * Downloads this run's artifacts — a file, a folder, or all (`""`) — into `dest`, where each
+   * keeps its path; resolves with the local path of what was asked for.
+   *
+   * @example
+   * const dir = await run.downloadArtifacts("model", "/tmp/check"); // "/tmp/check/model"
+   */
+  downloadArtifacts(path: string, dest: string): Promise<string> {
+    return downloadArtifactsWith(this.#artifactTarget(), this.id, path, dest);
+  }
+
+  #artifactTarget(): ArtifactTarget {
+    return {
+      client: this.#client,
+      retryForMs: this.#config.flushTimeoutMs,
+      maxRetryDelayMs: this.#config.maxRetryDelayMs,
+    };
+  }
+
+  /** Starts an upload and keeps it in `#uploads` until it settles. */
+  #upload<T>(start: () => Promise<T>): Promise<T> {
+    const upload = start();
+    this.#uploads.add(upload);
+    const settled = () => this.#uploads.delete(upload);
+    upload.then(settled, settled);
+    return upload;
+  }
+
+  /** Waits for the artifact uploads in flight (their callers hear how each went). */
+  async #uploadsSettled(): Promise<void> {
+    while (this.#uploads.size > 0) await Promise.allSettled([...this.#uploads]);
+  }
+
+  /**
    * Sends everything logged so far and resolves once the server has it. Never rejects: if
    * the server stays away past `flushTimeoutMs`, it resolves after telling `onError`, and the
    * data stays queued.
@@ -244,6 +363,7 @@ export class Run implements ExitParticipant {
    */
   async flush(): Promise<void> {
     this.#cut();
+    await this.#uploadsSettled();
     if (!(await this.#sender.settled(this.#seq, this.#config.flushTimeoutMs)))
       report(
         this.#onError,
@@ -315,6 +435,7 @@ export class Run implements ExitParticipant {
     this.#cut();
     const deadline = Date.now() + this.#config.flushTimeoutMs;
     try {
+      await this.#uploadsSettled();
       if (!(await this.#sender.settled(this.#seq, this.#config.flushTimeoutMs))) {
         this.#sender.stop();
         this.#keepUnsent();

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, max, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, max, notExists, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { alreadyExists, invalid, notFound } from "./errors.ts";
 import { experimentFilterSql, parseStoreFilter } from "./filter-sql.ts";
@@ -10,6 +10,7 @@ import {
   experimentTable,
   experimentTagTable,
   type LifecycleStage,
+  runPurgeTable,
   runTable,
 } from "./schema/index.ts";
 import { nowMs } from "./time.ts";
@@ -238,6 +239,13 @@ export async function restoreExperiment(db: Db, id: string): Promise<Experiment>
           and(
             eq(runTable.experimentId, experiment.id),
             eq(runTable.deletedTime, experiment.deletedTime),
+            // Runs garbage collection has started on stay deleted: their files are going.
+            notExists(
+              tx
+                .select({ one: sql`1` })
+                .from(runPurgeTable)
+                .where(eq(runPurgeTable.runId, runTable.id)),
+            ),
           ),
         );
     const [updated] = await tx

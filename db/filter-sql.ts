@@ -14,6 +14,8 @@ import {
   experimentTagTable,
   metricSeriesTable,
   paramTable,
+  registeredModelTable,
+  registeredModelTagTable,
   runTable,
   runTagTable,
 } from "./schema/index.ts";
@@ -27,7 +29,7 @@ import {
 /** Parses and checks a filter; a bad one is an `invalid` store error naming `filter` and the position. */
 export function parseStoreFilter(
   filter: string | undefined,
-  target: "runs" | "experiments",
+  target: "runs" | "experiments" | "registered_models",
 ): FilterExpression | undefined {
   if (!filter?.trim()) return undefined;
   try {
@@ -158,5 +160,21 @@ export function experimentFilterSql(expression: FilterExpression): SQL {
     identifier.kind === "tag"
       ? experimentTag(identifier.key)
       : (experimentAttributeColumns[identifier.key] ?? experimentTable.name),
+  );
+}
+
+const registeredModelTag = (key: string) =>
+  sql`(SELECT ${registeredModelTagTable.value} FROM ${registeredModelTagTable} WHERE ${registeredModelTagTable.modelId} = ${registeredModelTable.id} AND ${registeredModelTagTable.key} = ${key})`;
+const registeredModelAttributeColumns: Record<string, SQLiteColumn> = {
+  name: registeredModelTable.name,
+  creation_time: registeredModelTable.creationTime,
+  last_update_time: registeredModelTable.lastUpdateTime,
+};
+
+export function registeredModelFilterSql(expression: FilterExpression): SQL {
+  return compile(expression, (identifier) =>
+    identifier.kind === "tag"
+      ? registeredModelTag(identifier.key)
+      : (registeredModelAttributeColumns[identifier.key] ?? registeredModelTable.name),
   );
 }

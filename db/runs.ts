@@ -8,6 +8,7 @@ import { generateRunName } from "./run-names.ts";
 import {
   type RunRow,
   type RunStatus,
+  runPurgeTable,
   runStatuses,
   runTable,
   runTagTable,
@@ -157,6 +158,17 @@ async function setLifecycle(db: Db, runId: string, stage: "active" | "deleted"):
   const row = await db.write(async (tx) => {
     const run = await requireRun(tx, runId);
     if (run.lifecycleStage === stage) return run;
+    if (stage === "active") {
+      const [purge] = await tx
+        .select({ runId: runPurgeTable.runId })
+        .from(runPurgeTable)
+        .where(eq(runPurgeTable.runId, run.id));
+      if (purge)
+        throw invalid(
+          "runId",
+          `run '${runId}' is being deleted for good (labbook gc started on it) and cannot be restored; run labbook gc again to finish`,
+        );
+    }
     const [updated] = await tx
       .update(runTable)
       .set({ lifecycleStage: stage, deletedTime: stage === "deleted" ? nowMs() : null })
@@ -167,7 +179,7 @@ async function setLifecycle(db: Db, runId: string, stage: "active" | "deleted"):
   return toRun(row);
 }
 
-/** Marks a run deleted; it stays restorable until garbage collection removes it. */
+/** Marks a run deleted; it stays restorable until garbage collection starts on it. */
 export const deleteRun = (db: Db, runId: string) => setLifecycle(db, runId, "deleted");
 export const restoreRun = (db: Db, runId: string) => setLifecycle(db, runId, "active");
 

@@ -3,11 +3,24 @@ import { SearchSyntaxError } from "./errors.ts";
 import {
   experimentAttributeAliases,
   numericExperimentAttributes,
+  numericRegisteredModelAttributes,
   numericRunAttributes,
+  registeredModelAttributeAliases,
   runAttributeAliases,
 } from "./identifiers.ts";
 
-type Target = "runs" | "experiments";
+type Target = "runs" | "experiments" | "registered_models";
+
+const attributeAliases: Record<Target, Record<string, string>> = {
+  runs: runAttributeAliases,
+  experiments: experimentAttributeAliases,
+  registered_models: registeredModelAttributeAliases,
+};
+const numericAttributes: Record<Target, readonly string[]> = {
+  runs: numericRunAttributes,
+  experiments: numericExperimentAttributes,
+  registered_models: numericRegisteredModelAttributes,
+};
 
 function fail(source: string, identifier: Identifier, expected: string, found: string): never {
   throw new SearchSyntaxError({ source, position: identifier.position, expected, found });
@@ -15,7 +28,7 @@ function fail(source: string, identifier: Identifier, expected: string, found: s
 
 /**
  * Checks a parsed filter against what can be searched (runs: metrics, params, tags and run
- * attributes; experiments: attributes and tags), and that each value has the right type.
+ * attributes; experiments and registered models: attributes and tags), and that each value has the right type.
  * Attribute keys come back in their canonical spelling (`name` → `run_name`).
  */
 export function checkFilter(
@@ -36,11 +49,7 @@ export function checkFilter(
         const values = node.type === "membership" ? node.values : [node.value];
         const numeric =
           identifier.kind === "metric" ||
-          (identifier.kind === "attribute" &&
-            (target === "runs"
-              ? (numericRunAttributes as readonly string[])
-              : (numericExperimentAttributes as readonly string[])
-            ).includes(identifier.key));
+          (identifier.kind === "attribute" && numericAttributes[target].includes(identifier.key));
         const isPattern =
           node.type === "comparison" && (node.operator === "LIKE" || node.operator === "ILIKE");
         if (numeric && isPattern)
@@ -57,8 +66,7 @@ export function checkFilter(
   };
   const checkIdentifier = (identifier: Identifier): Identifier => {
     if (identifier.kind === "attribute") {
-      const aliases: Record<string, string> =
-        target === "runs" ? runAttributeAliases : experimentAttributeAliases;
+      const aliases = attributeAliases[target];
       const key = aliases[identifier.key.toLowerCase()];
       if (!key)
         fail(
@@ -69,11 +77,13 @@ export function checkFilter(
         );
       return { ...identifier, key };
     }
-    if (target === "experiments" && identifier.kind !== "tag")
+    if (target !== "runs" && identifier.kind !== "tag")
       fail(
         source,
         identifier,
-        "an experiment attribute (name, creation_time…) or tags.<key>",
+        target === "experiments"
+          ? "an experiment attribute (name, creation_time…) or tags.<key>"
+          : "a registered model attribute (name, creation_time, last_update_time) or tags.<key>",
         `${identifier.kind}s.${identifier.key}`,
       );
     return identifier;

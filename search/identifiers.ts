@@ -50,3 +50,15 @@ export const numericExperimentAttributes: readonly ExperimentAttribute[] = [
   "creation_time",
   "last_update_time",
 ];
+
+/** Registered models (the model registry): searched by name, times and tags. */
+export const registeredModelAttributeAliases: Record<string, RegisteredModelAttribute> = {
+  name: "name",
+  creation_time: "creation_time",
+  last_update_time: "last_update_time",
+};
+export type RegisteredModelAttribute = "name" | "creation_time" | "last_update_time";
+export const numericRegisteredModelAttributes: readonly RegisteredModelAttribute[] = [
+  "creation_time",
+  "last_update_time",
+];

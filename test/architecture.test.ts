@@ -9,16 +9,28 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const allowed: Record<string, readonly string[]> = {
   search: [],
   db: ["search"],
-  api: ["db"],
+  "artifact-store": [],
+  api: ["db", "artifact-store"],
   client: [],
+  models: ["client"],
   projects: [],
-  cli: ["api", "db", "client", "projects"],
+  site: ["search"],
+  cli: ["api", "db", "client", "models", "projects", "artifact-store", "site"],
   scripts: ["api", "db"],
-  bench: ["api", "db", "client", "cli"],
+  bench: ["api", "db", "client", "cli", "models"],
   examples: ["client"],
 };
 const driverPackages = ["@libsql/client", "drizzle-orm", "libsql"];
-const serverPackages = [...driverPackages, "graphql", "graphql-yoga", "@pothos/core", "dataloader"];
+/** The object storage SDK: only artifact-store/ talks to S3. */
+const s3Packages = ["@aws-sdk/client-s3", "@aws-sdk/lib-storage"];
+const serverPackages = [
+  ...driverPackages,
+  ...s3Packages,
+  "graphql",
+  "graphql-yoga",
+  "@pothos/core",
+  "dataloader",
+];
 /** Files outside db/ that may use the driver directly: baselines and fixture makers. */
 const driverExceptions = [/^bench\/baseline-/, /^scripts\/make-fixture-/];
 
@@ -32,7 +44,7 @@ function sourceFiles(dir: string): string[] {
     const path = join(dir, name);
     if (name === "node_modules" || name === "migrations") return [];
     if (statSync(path).isDirectory()) return sourceFiles(path);
-    return name.endsWith(".ts") ? [path] : [];
+    return name.endsWith(".ts") || name.endsWith(".astro") ? [path] : [];
   });
 }
 
@@ -80,6 +92,28 @@ describe("architecture (ARCHITECTURE.md)", () => {
       .flatMap((file) =>
         importsOf(file)
           .filter(({ specifier }) => driverPackages.includes(packageName(specifier)))
+          .map(({ specifier }) => `${relative(root, file)} imports ${specifier}`),
+      );
+    expect(violations).toEqual([]);
+  });
+
+  it("keeps the S3 SDK inside artifact-store/", () => {
+    const violations = files
+      .filter((file) => topFolder(file) !== "artifact-store")
+      .flatMap((file) =>
+        importsOf(file)
+          .filter(({ specifier }) => s3Packages.includes(packageName(specifier)))
+          .map(({ specifier }) => `${relative(root, file)} imports ${specifier}`),
+      );
+    expect(violations).toEqual([]);
+  });
+
+  it("keeps the site off the database and the API: it reads a snapshot", () => {
+    const violations = files
+      .filter((file) => topFolder(file) === "site")
+      .flatMap((file) =>
+        importsOf(file)
+          .filter(({ specifier }) => serverPackages.includes(packageName(specifier)))
           .map(({ specifier }) => `${relative(root, file)} imports ${specifier}`),
       );
     expect(violations).toEqual([]);

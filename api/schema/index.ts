@@ -6,6 +6,8 @@ import "./experiment.ts";
 import "./run.ts";
 import "./metric.ts";
 import "./log-batch.ts";
+import "./artifact.ts";
+import "./model.ts";
 
 builder.queryType({ description: "Read experiments, runs and metrics." });
 builder.mutationType({

@@ -1,4 +1,11 @@
-import type { Experiment, KeyValue, MetricHistory, MetricSummary, Run } from "../../db/index.ts";
+import type {
+  ArtifactEntry,
+  Experiment,
+  KeyValue,
+  MetricHistory,
+  MetricSummary,
+  Run,
+} from "../../db/index.ts";
 import { builder } from "../builder.ts";
 
 // Object types refer to each other (a run has an experiment, an experiment has runs), so
@@ -9,6 +16,7 @@ export const MetricRef = builder.objectRef<MetricSummary>("Metric");
 export const MetricHistoryRef = builder.objectRef<MetricHistory>("MetricHistory");
 export const ParamRef = builder.objectRef<KeyValue>("Param");
 export const TagRef = builder.objectRef<KeyValue>("Tag");
+export const ArtifactRef = builder.objectRef<ArtifactEntry>("Artifact");
 
 export const LifecycleStageEnum = builder.enumType("LifecycleStage", {
   description: "Whether a row is live or deleted (deleted rows stay restorable until collected).",

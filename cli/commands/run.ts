@@ -1,5 +1,7 @@
 import { constants } from "node:os";
 import { parseArgs } from "node:util";
+import { uploadArtifact } from "../../client/artifacts.ts";
+import { GraphQLClient } from "../../client/graphql-client.ts";
 import { limits } from "../../db/index.ts";
 import {
   type CommandResult,
@@ -13,6 +15,7 @@ import { envHelp } from "../env.ts";
 import { GraphQLRequestError, type GraphQLTarget, openGraphQLTarget } from "../graphql-target.ts";
 import { userEnv } from "../node-env.ts";
 import { printJson } from "../output.ts";
+import { OutputCopy } from "../output-copy.ts";
 import { findOrStartServer, type TrackingServer } from "../tracking-server.ts";
 import { UsageError } from "../usage-error.ts";
 
@@ -22,9 +25,9 @@ Runs an entry point of the project in <dir> (its MLproject file, MLflow's format
 creates the run, logs the parameters, records how to reproduce it (entry point, command,
 git commit/branch/dirty state, Node version, OS, lockfile hash) as tags, runs the command
 in <dir> with LABBOOK_RUN_ID and LABBOOK_TRACKING_URI set, shows its output as it comes and
-keeps the end of it (tag labbook.output.tail), and ends the run FINISHED (exit 0), FAILED
-(any other exit; labbook run exits with the same code) or KILLED (Ctrl-C or SIGTERM: passed
-on to the command, then recorded).
+keeps it (the artifact logs/output.txt; its end also in the tag labbook.output.tail), and
+ends the run FINISHED (exit 0), FAILED (any other exit; labbook run exits with the same
+code) or KILLED (Ctrl-C or SIGTERM: passed on to the command, then recorded).
 
 Options:
   -e, --entry-point <name>  Entry point (default main).
@@ -133,6 +136,36 @@ async function findOrCreateExperiment(
 
 const signalNumber = (signal: NodeJS.Signals) => constants.signals[signal] ?? 0;
 
+/** Where `labbook run` keeps the command's whole output, as an artifact of the run. */
+export const outputArtifactPath = "logs/output.txt";
+
+/** Stores the command's output with the run; a failure is reported, and the run goes on. */
+async function keepOutput(
+  output: OutputCopy,
+  server: TrackingServer,
+  runId: string,
+  say: (line: string) => void,
+): Promise<void> {
+  try {
+    await output.close();
+    const client = new GraphQLClient({ url: server.url, token: server.token });
+    await uploadArtifact(
+      { client, retryForMs: 10_000, maxRetryDelayMs: 2000 },
+      runId,
+      outputArtifactPath,
+      {
+        file: output.path,
+      },
+    );
+  } catch (error) {
+    say(
+      `the command's output could not be kept as ${outputArtifactPath}: ${(error as Error).message}`,
+    );
+  } finally {
+    output.remove();
+  }
+}
+
 export async function runCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
@@ -233,6 +266,7 @@ export async function runCommand(args: string[]): Promise<void> {
     };
 
     let result: CommandResult | undefined;
+    let output: OutputCopy | undefined;
     try {
       const params = [...plan.parameters, ...plan.extra].map((p) => ({
         key: p.name,
@@ -253,6 +287,7 @@ export async function runCommand(args: string[]): Promise<void> {
         );
       if (!interrupted) {
         say(`$ ${plan.command}`);
+        output = new OutputCopy();
         const running = startCommand({
           command: plan.command,
           cwd: plan.project.dir,
@@ -262,18 +297,20 @@ export async function runCommand(args: string[]): Promise<void> {
             LABBOOK_TRACKING_URI: server.url,
             ...(server.token && { LABBOOK_TOKEN: server.token }),
           },
-          stdout: values.json ? process.stderr : process.stdout,
-          stderr: process.stderr,
+          stdout: output.tee(values.json ? process.stderr : process.stdout),
+          stderr: output.tee(process.stderr),
         });
         forward = (signal) => running.kill(signal);
         result = await running.finished;
         forward = undefined;
       }
     } catch (error) {
+      output?.remove();
       // The run exists: it must not stay RUNNING because logging its start failed.
       await end("FAILED", { "labbook.error": String((error as Error).message) }).catch(() => {});
       throw error;
     }
+    if (output) await keepOutput(output, server, run.id, say);
 
     const status: RunSummary["status"] = interrupted
       ? "KILLED"

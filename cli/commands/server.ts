@@ -1,7 +1,8 @@
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
-import { createApp } from "../../api/app.ts";
+import { createApp, defaultMaxArtifactBytes } from "../../api/app.ts";
 import { serve } from "../../api/serve.ts";
+import { ArtifactStores } from "../../artifact-store/index.ts";
 import {
   acquireWriterLock,
   dbFilePath,
@@ -26,7 +27,12 @@ Options:
   --port <n>              Port (default 4000); 0 picks a free one and prints the URL.
   --db <url>              Database: path or file: URL, or http:// / libsql:// of a libSQL server.
   --db-auth-token <t>     Auth token for a libSQL server.
-  --artifacts <dir|uri>   Artifact root (default ./artifacts).
+  --artifacts <dir|uri>   Artifact root for new experiments: a folder (default ./artifacts)
+                          or s3://bucket/prefix (endpoint and keys from the AWS variables:
+                          AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+                          AWS_REGION).
+  --max-artifact-size <n> Largest artifact an upload may carry: bytes, or with a unit
+                          (500MB, 20GB; default 10GB).
   --token <t>             Require 'Authorization: Bearer <t>' on every API request.
   --max-batch-points <n>  Most metric points one logBatch may carry (default 50000).
   --max-batch-params <n>  Most params one logBatch may carry (default 100).
@@ -47,6 +53,19 @@ function positiveInt(flag: string, text: string | undefined, fallback: number): 
   return value;
 }
 
+const units: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** `1048576`, `500MB`, `20GB`, `1.5GiB`: a size in bytes (units are powers of 1024). */
+export function parseSize(flag: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(text.trim());
+  const bytes = match
+    ? Math.floor(Number(match[1]) * (units[(match[2] ?? "").toLowerCase()] ?? 1))
+    : NaN;
+  if (!(bytes > 0) || !Number.isSafeInteger(bytes))
+    throw new UsageError(`${flag} must be a size such as 1048576, 500MB or 20GB (got '${text}')`);
+  return bytes;
+}
+
 const isLoopback = (host: string) =>
   host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
 
@@ -61,6 +80,7 @@ export async function serverCommand(args: string[]): Promise<void> {
       "max-batch-params": { type: "string" },
       "max-batch-tags": { type: "string" },
       json: { type: "boolean" },
+      "max-artifact-size": { type: "string" },
       help: { type: "boolean", short: "h" },
       ...storageOptions,
     },
@@ -93,6 +113,10 @@ export async function serverCommand(args: string[]): Promise<void> {
     ),
     tags: positiveInt("--max-batch-tags", values["max-batch-tags"], defaultBatchLimits.tags),
   };
+  const maxArtifactBytes =
+    values["max-artifact-size"] === undefined
+      ? defaultMaxArtifactBytes
+      : parseSize("--max-artifact-size", values["max-artifact-size"]);
   const storage = storageConfig(values);
   const dbUrl = normalizeDbUrl(storage.dbUrl);
   const filePath = dbFilePath(dbUrl);
@@ -104,7 +128,8 @@ export async function serverCommand(args: string[]): Promise<void> {
       authToken: storage.dbAuthToken,
       artifactRoot: storage.artifactRoot,
     });
-    const app = createApp({ db, token, batchLimits });
+    const stores = new ArtifactStores();
+    const app = createApp({ db, token, batchLimits, stores, maxArtifactBytes });
     const running = await serve(app, { host, port }).catch((error: NodeJS.ErrnoException) => {
       throw error.code === "EADDRINUSE"
         ? new UsageError(
@@ -119,6 +144,7 @@ export async function serverCommand(args: string[]): Promise<void> {
       stopping = true;
       if (!values.json) console.log(`${signal}: finishing requests in flight, then stopping`);
       await running.close();
+      stores.close();
       await db.close();
       lock?.release();
       process.exit(0);

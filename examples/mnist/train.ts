@@ -4,7 +4,13 @@
  * train on, 2,000 others to validate on), the learning rate halved every
  * max(1, ⌊epochs/4⌋) epochs (PyTorch's StepLR with gamma 0.5). It logs its params, the train
  * loss and accuracy, the validation loss and accuracy and the learning rate per epoch, and
- * the best validation accuracy as `best_val_acc`.
+ * the best validation accuracy as `best_val_acc`. Then it logs the model (`run.logModel`: an
+ * MLflow-like folder with MLmodel, model.json and weights, input example and environment) and
+ * registers it as the next version of `mnist_classifier`; the model takes raw pixels in
+ * [0, 1] (784 per digit), its first layer standardizes them, so it serves as it is:
+ *
+ *   npx labbook models alias mnist_classifier champion 1
+ *   npx labbook models serve models:/mnist_classifier@champion --port 5001
  *
  *   npx labbook run examples/mnist -P epochs=5 -P batch_size=128   # a tracked run of the project
  *   node examples/mnist/train.ts --epochs 3 --batch-size 64       # directly: starts its own run
@@ -131,8 +137,8 @@ function loadDigits(): Dataset {
       y[to] = labels[from] as number;
     });
     return tf.tidy(() => ({
-      // Standardized with MNIST's mean and deviation, as the PyTorch tutorial's transform does.
-      x: tf.tensor2d(x, [indices.length, pixels]).sub(pixelMean).div(pixelStd) as tf.Tensor2D,
+      // Raw pixels in [0, 1]: the model standardizes them itself (see buildModel).
+      x: tf.tensor2d(x, [indices.length, pixels]),
       y: tf.oneHot(tf.tensor1d(y, "int32"), 10).toFloat() as tf.Tensor2D,
     }));
   };
@@ -141,11 +147,21 @@ function loadDigits(): Dataset {
   return { xTrain: train.x, yTrain: train.y, xVal: val.x, yVal: val.y };
 }
 
-/** The tutorial's classifier as a dense network: 784 → 128 (ReLU) → 10 (softmax). */
+/**
+ * The tutorial's classifier as a dense network: 784 → 128 (ReLU) → 10 (softmax), after a
+ * layer that standardizes the pixels with MNIST's mean and deviation (torchvision's
+ * `Normalize((0.1307,), (0.3081,))` in the PyTorch tutorial), so that the logged model takes
+ * raw pixels.
+ */
 function buildModel(lrInit: number): tf.Sequential {
   const model = tf.sequential({
     layers: [
-      tf.layers.dense({ inputShape: [28 * 28], units: hiddenUnits, activation: "relu" }),
+      tf.layers.rescaling({
+        inputShape: [28 * 28],
+        scale: 1 / pixelStd,
+        offset: -pixelMean / pixelStd,
+      }),
+      tf.layers.dense({ units: hiddenUnits, activation: "relu" }),
       tf.layers.dense({ units: 10, activation: "softmax" }),
     ],
   });
@@ -258,6 +274,17 @@ async function train(run: Run, args: Args): Promise<void> {
   if (best.epoch >= 0) run.logMetric("best_val_acc", best.acc, { step: best.epoch });
   console.error(
     `best val_acc ${best.acc.toFixed(4)} (epoch ${best.epoch + 1}); trained in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  // MLflow's `log_model(model, "model", registered_model_name="mnist_classifier")`.
+  const example = data.xVal.slice([0, 0], [2, 28 * 28]);
+  const logged = await run.logModel(model, {
+    artifactPath: "model",
+    inputExample: example,
+    registeredModelName: "mnist_classifier",
+  });
+  example.dispose();
+  console.error(
+    `logged ${logged.modelUri}; registered as mnist_classifier version ${logged.registeredModelVersion?.version}`,
   );
   tf.dispose([data.xTrain, data.yTrain, data.xVal, data.yVal]);
   model.dispose();

@@ -86,6 +86,34 @@ describe("the MNIST example (examples/mnist)", () => {
     expect(best.count).toBe(1);
     expect(Number(best.history.values[0])).toBe(Math.max(...valAcc));
     expect(best.history.steps[0]).toBe(valAcc.indexOf(Math.max(...valAcc)));
+
+    // The model is logged with the run and registered as mnist_classifier.
+    expect(result.stderr).toMatch(
+      new RegExp(`logged runs:/${run.id}/model; registered as mnist_classifier version 1`),
+    );
+    const { modelVersion } = await gqlData<{
+      modelVersion: { runId: string; source: string; status: string } | null;
+    }>(
+      info.url,
+      `{ modelVersion(name: "mnist_classifier", alias: "latest") { runId source status } }`,
+    );
+    expect(modelVersion).toEqual({
+      runId: run.id,
+      source: `runs:/${run.id}/model`,
+      status: "READY",
+    });
+    const { run: files } = await gqlData<{ run: { artifacts: { path: string }[] } }>(
+      info.url,
+      `query ($id: ID!) { run(id: $id) { artifacts(path: "model") { path } } }`,
+      { id: run.id },
+    );
+    expect(files.artifacts.map((a) => a.path).sort()).toEqual([
+      "model/MLmodel",
+      "model/group1-shard1of1.bin",
+      "model/input_example.json",
+      "model/model.json",
+      "model/package.json",
+    ]);
   });
 
   it("starts a run of its own when run directly", async () => {

@@ -1,0 +1,242 @@
+import { Readable } from "node:stream";
+import {
+  type ArtifactStores,
+  type ByteRange,
+  contentTypeFor,
+  isArtifactStoreError,
+  validateArtifactPath,
+} from "../artifact-store/index.ts";
+import {
+  type Db,
+  getArtifactRecord,
+  getRun,
+  isStoreError,
+  recordArtifact,
+  runForUpload,
+} from "../db/index.ts";
+import { type ErrorLogger, graphqlCodeByKind } from "./errors.ts";
+import { errorResponse, statusByKind } from "./http-errors.ts";
+
+/** Files of runs: `PUT` and `GET /artifacts/<run id>/<path>`. */
+export const artifactsPath = "/artifacts";
+
+export interface ArtifactHttpOptions {
+  db: Db;
+  stores: ArtifactStores;
+  /** Largest artifact an upload may carry, in bytes. */
+  maxArtifactBytes: number;
+  logger: ErrorLogger;
+}
+
+const artifactStatus = { invalid: 400, not_found: 404, too_large: 413, unavailable: 503 } as const;
+const artifactCode = {
+  invalid: "BAD_USER_INPUT",
+  not_found: "NOT_FOUND",
+  too_large: "PAYLOAD_TOO_LARGE",
+  unavailable: "SERVICE_UNAVAILABLE",
+} as const;
+
+function failure(error: unknown, request: Request, logger: ErrorLogger, what: string): Response {
+  if (isStoreError(error))
+    return errorResponse(statusByKind[error.kind], graphqlCodeByKind[error.kind], error.message);
+  if (isArtifactStoreError(error)) {
+    const headers: Record<string, string> =
+      error.kind === "too_large" ? { connection: "close" } : {};
+    return errorResponse(
+      artifactStatus[error.kind],
+      artifactCode[error.kind],
+      error.message,
+      headers,
+    );
+  }
+  // A client that went away mid-upload is not the server's failure; it hears nothing anyway.
+  if (!request.signal?.aborted) logger.error(`unexpected error while ${what}`, error);
+  return errorResponse(
+    500,
+    "INTERNAL_SERVER_ERROR",
+    `${what} failed unexpectedly; the server's log has the cause.`,
+  );
+}
+
+/** `<run id>` and the decoded `<path>` of `/artifacts/<run id>/<path>`. */
+function parseTarget(pathname: string): { runId: string; path: string } | Response {
+  const rest = pathname.slice(artifactsPath.length + 1);
+  const slash = rest.indexOf("/");
+  const runId = slash < 0 ? rest : rest.slice(0, slash);
+  let path: string;
+  try {
+    path = slash < 0 ? "" : decodeURIComponent(rest.slice(slash + 1));
+  } catch {
+    return errorResponse(400, "BAD_USER_INPUT", "The artifact path is not valid percent-encoding.");
+  }
+  if (!path)
+    return errorResponse(
+      400,
+      "BAD_USER_INPUT",
+      `Name a file: ${artifactsPath}/<run id>/<path>. A run's artifacts are listed by GraphQL: run(id) { artifacts(path) { path isDir size } }.`,
+    );
+  return { runId, path };
+}
+
+/**
+ * `/artifacts/<run id>/<path>`: `PUT` streams a body into the run's artifact store (replacing
+ * a file at that path) and records its size, SHA-256 and content type; `GET` and `HEAD` serve
+ * a file with its content type, length, ETag (the SHA-256) and single byte ranges. Bodies are
+ * streamed both ways, never held whole.
+ */
+export async function handleArtifactRequest(
+  request: Request,
+  pathname: string,
+  options: ArtifactHttpOptions,
+): Promise<Response> {
+  const method = request.method;
+  if (method !== "PUT" && method !== "GET" && method !== "HEAD")
+    return errorResponse(
+      405,
+      "METHOD_NOT_ALLOWED",
+      `Use PUT to upload and GET to download ${artifactsPath}/<run id>/<path>.`,
+      { allow: "GET, HEAD, PUT" },
+    );
+  const target = parseTarget(pathname);
+  if (target instanceof Response) return target;
+  try {
+    validateArtifactPath(target.path);
+  } catch (error) {
+    return failure(error, request, options.logger, "reading the path");
+  }
+  return method === "PUT" ? upload(request, target, options) : download(request, target, options);
+}
+
+async function upload(
+  request: Request,
+  { runId, path }: { runId: string; path: string },
+  { db, stores, maxArtifactBytes, logger }: ArtifactHttpOptions,
+): Promise<Response> {
+  const declared = request.headers.get("content-length");
+  const size = declared === null ? undefined : Number(declared);
+  if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0))
+    return errorResponse(400, "BAD_USER_INPUT", `content-length: '${declared}' is not a size.`);
+  if (size !== undefined && size > maxArtifactBytes)
+    return errorResponse(
+      413,
+      "PAYLOAD_TOO_LARGE",
+      `The artifact is ${size} bytes; this server takes artifacts of at most ${maxArtifactBytes} bytes.`,
+      { connection: "close" },
+    );
+  let storeUri: string | undefined;
+  try {
+    const run = await runForUpload(db, runId, path);
+    // An experiment may name any location (createExperiment's artifactLocation); the server
+    // writes only under its own root, or anyone with the token could add files anywhere it can.
+    if (!isUnder(run.artifactUri, db.artifactRoot))
+      return errorResponse(
+        403,
+        "FORBIDDEN",
+        `run '${runId}' keeps its artifacts at ${run.artifactUri}, outside this server's artifact root ${db.artifactRoot}; the server stores uploads under its root only (start it with --artifacts naming that location to upload there)`,
+      );
+    const store = stores.open(run.artifactUri);
+    storeUri = store.uri;
+    const written = await store.write(path, request.body ?? "", {
+      contentType: request.headers.get("content-type") ?? undefined,
+      maxBytes: maxArtifactBytes,
+      size,
+    });
+    try {
+      await recordArtifact(db, { runId, ...written });
+    } catch (error) {
+      // The run was deleted or collected while the body streamed: keep no file behind.
+      await store.delete(path).catch(() => {});
+      throw error;
+    }
+    return Response.json(written, {
+      status: 201,
+      headers: { location: artifactUrlPath(runId, path) },
+    });
+  } catch (error) {
+    return failure(error, request, logger, `storing '${path}' in ${storeUri ?? `run ${runId}`}`);
+  }
+}
+
+/** Whether `uri` names a location inside the folder or prefix `root`. */
+export const isUnder = (uri: string, root: string): boolean =>
+  uri.startsWith(`${root.replace(/\/+$/, "")}/`);
+
+/** `/artifacts/<run id>/<path>`, each segment percent-encoded. */
+export function artifactUrlPath(runId: string, path: string): string {
+  return `${artifactsPath}/${runId}/${path.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+/**
+ * The one byte range a `Range` header asks for, "unsatisfiable", or undefined to send the
+ * whole file (no header, several ranges, or one this parser does not take).
+ */
+export function parseRange(
+  header: string | null,
+  size: number,
+): ByteRange | "unsatisfiable" | undefined {
+  const match = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
+  if (!match) return undefined;
+  const [, first = "", last = ""] = match;
+  if (first === "" && last === "") return undefined;
+  if (first === "") {
+    const suffix = Number(last);
+    if (suffix === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  if (last !== "" && Number(last) < start) return undefined;
+  if (start >= size) return "unsatisfiable";
+  return { start, end: last === "" ? size - 1 : Math.min(Number(last), size - 1) };
+}
+
+async function download(
+  request: Request,
+  { runId, path }: { runId: string; path: string },
+  { db, stores, logger }: ArtifactHttpOptions,
+): Promise<Response> {
+  try {
+    const run = await getRun(db, runId);
+    if (!run) return errorResponse(404, "NOT_FOUND", `no run with id '${runId}'`);
+    const store = stores.open(run.artifactUri);
+    const [stat, record] = await Promise.all([
+      store.stat(path),
+      getArtifactRecord(db, runId, path),
+    ]);
+    if (!stat)
+      return errorResponse(
+        404,
+        "NOT_FOUND",
+        `run '${runId}' has no artifact file '${path}' (a folder's files are listed by GraphQL: run { artifacts(path) })`,
+      );
+    const etag = record && record.size === stat.size ? `"${record.sha256}"` : undefined;
+    const headers: Record<string, string> = {
+      "content-type": record?.contentType ?? contentTypeFor(path),
+      "accept-ranges": "bytes",
+      "last-modified": new Date(stat.lastModified).toUTCString(),
+      "content-disposition": `inline; filename*=UTF-8''${encodeURIComponent(path.slice(path.lastIndexOf("/") + 1))}`,
+      // Artifacts are whatever runs uploaded: never run them as a page of this origin.
+      "content-security-policy": "sandbox",
+      "x-content-type-options": "nosniff",
+      ...(etag && { etag, "x-labbook-sha256": record?.sha256 ?? "" }),
+    };
+    const ifRange = request.headers.get("if-range");
+    const range =
+      ifRange && ifRange !== etag ? undefined : parseRange(request.headers.get("range"), stat.size);
+    if (range === "unsatisfiable")
+      return errorResponse(
+        416,
+        "RANGE_NOT_SATISFIABLE",
+        `The range is outside the file (${stat.size} bytes).`,
+        { "content-range": `bytes */${stat.size}` },
+      );
+    const status = range ? 206 : 200;
+    const length = range ? range.end - range.start + 1 : stat.size;
+    headers["content-length"] = String(length);
+    if (range) headers["content-range"] = `bytes ${range.start}-${range.end}/${stat.size}`;
+    if (request.method === "HEAD" || length === 0) return new Response(null, { status, headers });
+    const body = await store.read(path, range);
+    return new Response(Readable.toWeb(body) as ReadableStream<Uint8Array>, { status, headers });
+  } catch (error) {
+    return failure(error, request, logger, `reading '${path}' of run ${runId}`);
+  }
+}

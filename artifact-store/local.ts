@@ -1,0 +1,182 @@
+import { randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { lstat, mkdir, readdir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { pathToFileURL } from "node:url";
+import { type ArtifactBody, bodyStream, Measure } from "./body.ts";
+import { chooseContentType } from "./content-type.ts";
+import { ArtifactStoreError } from "./errors.ts";
+import { validateArtifactFolder, validateArtifactPath } from "./paths.ts";
+import type {
+  ArtifactStore,
+  ByteRange,
+  DeleteResult,
+  FileStat,
+  StoredFile,
+  WriteOptions,
+  WrittenArtifact,
+} from "./store.ts";
+
+/** Uploads in progress are written beside their target under this name, then renamed. */
+const partPattern = /^\.labbook-[0-9a-f-]{36}\.part$/;
+/** Large reads and writes: fewer system calls per file. */
+const chunkBytes = 1024 * 1024;
+
+const codeOf = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code;
+
+/**
+ * A store in a local folder: `<root>/<path>`. Uploads stream into a temporary file beside
+ * the target and are renamed over it once complete, so a reader sees the old file or the new
+ * one, never half of one.
+ */
+export class LocalArtifactStore implements ArtifactStore {
+  readonly uri: string;
+  /** The root folder, absolute. */
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+    this.uri = pathToFileURL(this.dir).href;
+  }
+
+  /** The file behind an artifact path, checked to be inside the root. */
+  #file(path: string): string {
+    const valid = validateArtifactPath(path);
+    const file = join(this.dir, ...valid.split("/"));
+    // Validation already rules out escaping; this keeps the promise even if it had a gap.
+    if (!file.startsWith(this.dir + sep))
+      throw new ArtifactStoreError("invalid", `artifact path '${path}' leaves the run's folder`);
+    return file;
+  }
+
+  async write(
+    path: string,
+    body: ArtifactBody,
+    options: WriteOptions = {},
+  ): Promise<WrittenArtifact> {
+    const file = this.#file(path);
+    const contentType = chooseContentType(path, options.contentType);
+    if ((await lstat(file).catch(() => undefined))?.isDirectory())
+      throw new ArtifactStoreError("invalid", `'${path}' is a folder of artifacts, not a file`);
+    try {
+      await mkdir(dirname(file), { recursive: true });
+    } catch (error) {
+      if (codeOf(error) === "ENOTDIR" || codeOf(error) === "EEXIST")
+        throw new ArtifactStoreError(
+          "invalid",
+          `cannot store '${path}': a part of its folder is a file`,
+          { cause: error },
+        );
+      throw error;
+    }
+    const part = join(dirname(file), `.labbook-${randomUUID()}.part`);
+    const measure = new Measure({ maxBytes: options.maxBytes, expectedSize: options.size });
+    try {
+      await pipeline(
+        bodyStream(body),
+        measure,
+        createWriteStream(part, { flags: "wx", highWaterMark: chunkBytes }),
+      );
+      await rename(part, file);
+    } catch (error) {
+      await rm(part, { force: true }).catch(() => {});
+      if (codeOf(error) === "EISDIR")
+        throw new ArtifactStoreError("invalid", `'${path}' is a folder of artifacts, not a file`);
+      throw error;
+    }
+    return { path, size: measure.byteCount, sha256: measure.sha256, contentType };
+  }
+
+  async stat(path: string): Promise<FileStat | undefined> {
+    const found = await stat(this.#file(path)).catch((error: unknown) => {
+      if (["ENOENT", "ENOTDIR"].includes(codeOf(error) ?? "")) return undefined;
+      throw error;
+    });
+    return found?.isFile() ? { size: found.size, lastModified: found.mtimeMs } : undefined;
+  }
+
+  async read(path: string, range?: ByteRange): Promise<Readable> {
+    const file = this.#file(path);
+    const stream = createReadStream(file, { highWaterMark: chunkBytes, ...range });
+    // Opening is asynchronous: wait for it, so a missing file is an error here, not mid-response.
+    await new Promise<void>((resolveOpen, reject) => {
+      stream.once("ready", () => resolveOpen());
+      stream.once("error", (error) =>
+        reject(
+          ["ENOENT", "ENOTDIR", "EISDIR"].includes(codeOf(error) ?? "")
+            ? new ArtifactStoreError("not_found", `there is no artifact '${path}'`)
+            : error,
+        ),
+      );
+    });
+    return stream;
+  }
+
+  async delete(path: string): Promise<void> {
+    await rm(this.#file(path), { force: true });
+  }
+
+  async list(folder?: string): Promise<StoredFile[]> {
+    const prefix = validateArtifactFolder(folder);
+    const base = prefix ? this.#file(prefix) : this.dir;
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await readdir(base, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if (["ENOENT", "ENOTDIR"].includes(codeOf(error) ?? "")) return [];
+      throw error;
+    }
+    const files: StoredFile[] = [];
+    for (const entry of entries) {
+      if (!entry.isFile() || partPattern.test(entry.name)) continue;
+      const full = join(entry.parentPath, entry.name);
+      const info = await stat(full).catch(() => undefined);
+      if (info)
+        files.push({ path: relative(this.dir, full).split(sep).join("/"), size: info.size });
+    }
+    return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  async deleteAll(): Promise<DeleteResult> {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await readdir(this.dir, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if (codeOf(error) === "ENOENT") return { files: 0, bytes: 0 };
+      throw error;
+    }
+    // File by file, so a file that cannot go is named in the error (rm -r would report it as
+    // a folder it failed to read), then the folders, deepest first.
+    const result: DeleteResult = { files: 0, bytes: 0 };
+    const folders: string[] = [];
+    for (const entry of entries) {
+      const full = join(entry.parentPath, entry.name);
+      if (entry.isDirectory()) {
+        folders.push(full);
+        continue;
+      }
+      const size = entry.isFile() ? (await lstat(full).catch(() => undefined))?.size : undefined;
+      await unlink(full).catch((error: unknown) => {
+        if (codeOf(error) !== "ENOENT") throw error;
+      });
+      if (size !== undefined && !partPattern.test(entry.name)) {
+        result.files++;
+        result.bytes += size;
+      }
+    }
+    folders.sort((a, b) => b.length - a.length);
+    for (const folder of [...folders, this.dir])
+      await rmdir(folder).catch((error: unknown) => {
+        if (codeOf(error) !== "ENOENT") throw error;
+      });
+    return result;
+  }
+
+  async removeIfEmpty(): Promise<void> {
+    await rmdir(this.dir).catch((error: unknown) => {
+      if (!["ENOENT", "ENOTEMPTY", "EEXIST", "ENOTDIR"].includes(codeOf(error) ?? "")) throw error;
+    });
+  }
+}

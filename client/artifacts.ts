@@ -1,0 +1,478 @@
+import { createHash, randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { retryDelay } from "./backoff.ts";
+import { embeddedServerUrl } from "./embedded-server.ts";
+import { errorKindOf, LabbookError } from "./errors.ts";
+import { installExitHooks } from "./exit-hooks.ts";
+import { GraphQLClient } from "./graphql-client.ts";
+
+/**
+ * A file stored with a run, as the server recorded it.
+ *
+ * @example
+ * const { path, size, sha256 }: ArtifactInfo = await run.logArtifact("model.bin");
+ */
+export interface ArtifactInfo {
+  /** Relative to the run's artifacts: `checkpoints/model.bin`. */
+  path: string;
+  size: number;
+  /** Hex SHA-256 of the content, computed by the server as it arrived. */
+  sha256: string;
+  contentType: string;
+}
+
+/**
+ * A file or folder of a run's artifacts, as listed.
+ *
+ * @example
+ * const files = (await listArtifacts(runId, "model")).filter((a: ArtifactEntry) => !a.isDir);
+ */
+export interface ArtifactEntry {
+  path: string;
+  isDir: boolean;
+  /** A file's size; a folder's is the total of the files under it. */
+  size: number;
+  /** Null for a folder. */
+  sha256: string | null;
+}
+
+/** The server's rule for artifact paths, checked before anything is sent. */
+const maxPathBytes = 768;
+const maxSegmentBytes = 255;
+
+/**
+ * Why a path cannot name an artifact, or undefined when it can: relative, `/`-separated, no
+ * empty, `.` or `..` segment, no backslash, NUL or control character, at most 768 bytes.
+ *
+ * @example
+ * artifactPathProblem("model/weights.bin"); // undefined
+ * artifactPathProblem("../x"); // "artifact path \"../x\": '.' and '..' segments are not allowed; …"
+ */
+export function artifactPathProblem(path: string): string | undefined {
+  if (path === "") return "an artifact path must not be empty";
+  const shown = JSON.stringify(path);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
+  if (/[\u0000-\u001f\u007f]/.test(path))
+    return `artifact path ${shown}: NUL bytes and control characters are not allowed`;
+  if (path.includes("\\"))
+    return `artifact path ${shown}: backslashes are not allowed; separate folders with '/'`;
+  if (path.startsWith("/") || /^[A-Za-z]:/.test(path))
+    return `artifact path ${shown}: absolute paths are not allowed; give a path relative to the run's artifacts`;
+  const segments = path.split("/");
+  if (segments.some((s) => s === ""))
+    return `artifact path ${shown}: empty segments are not allowed (no leading, trailing or doubled '/')`;
+  if (segments.some((s) => s === "." || s === ".."))
+    return `artifact path ${shown}: '.' and '..' segments are not allowed; paths stay inside the run's artifacts`;
+  if (Buffer.byteLength(path) > maxPathBytes)
+    return `artifact path ${shown}: longer than ${maxPathBytes} bytes`;
+  if (segments.some((s) => Buffer.byteLength(s) > maxSegmentBytes))
+    return `artifact path ${shown}: a segment is longer than ${maxSegmentBytes} bytes`;
+  return undefined;
+}
+
+function checkedPath(path: string): string {
+  const problem = artifactPathProblem(path);
+  if (problem) throw new LabbookError(problem, "BAD_USER_INPUT", "rejected");
+  return path;
+}
+
+/** `folder/name`, or `name` without a folder. */
+const joinArtifactPath = (folder: string | undefined, name: string) =>
+  folder ? `${folder.replace(/\/+$/, "")}/${name}` : name;
+
+/**
+ * How artifact requests reach the server: its client (base URL, token, rediscovery) and how
+ * long to keep trying while it is away.
+ *
+ * @example
+ * const target: ArtifactTarget = { client, retryForMs: 60_000, maxRetryDelayMs: 5000 };
+ */
+export interface ArtifactTarget {
+  client: GraphQLClient;
+  /** Keep retrying an unreachable or busy server this long (then reject). */
+  retryForMs: number;
+  maxRetryDelayMs: number;
+}
+
+/** `<base>/artifacts/<run id>/<path>`, each segment percent-encoded. */
+const artifactUrl = (base: string, runId: string, path: string) =>
+  `${base}/artifacts/${runId}/${path.split("/").map(encodeURIComponent).join("/")}`;
+
+interface ErrorBody {
+  errors?: { message?: string; extensions?: { code?: string } }[];
+}
+
+async function errorOf(response: Response, what: string): Promise<LabbookError> {
+  const text = await response.text().catch(() => "");
+  let body: ErrorBody | undefined;
+  try {
+    body = JSON.parse(text) as ErrorBody;
+  } catch {
+    body = undefined;
+  }
+  const first = body?.errors?.[0];
+  const code = first?.extensions?.code ?? `HTTP_${response.status}`;
+  return new LabbookError(
+    `${what}: ${first?.message ?? `the server answered HTTP ${response.status} ${text.slice(0, 200)}`}`,
+    code,
+    errorKindOf(code) === "rejected" ||
+      (response.status >= 400 && response.status < 500 && response.status !== 429)
+      ? "rejected"
+      : response.status === 503 || response.status === 429
+        ? "transient"
+        : "server",
+  );
+}
+
+/**
+ * Sends one request built by `attempt` (a fresh body each time), again while the server
+ * cannot be reached or is busy, until `retryForMs`; a refusal (4xx) rejects at once, an
+ * unexpected server error after three tries.
+ */
+async function withRetries(
+  target: ArtifactTarget,
+  what: string,
+  attempt: (baseUrl: string, headers: Record<string, string>) => Promise<Response>,
+): Promise<Response> {
+  const deadline = Date.now() + target.retryForMs;
+  let serverErrors = 0;
+  for (let tries = 0; ; tries++) {
+    const { client } = target;
+    const headers: Record<string, string> = client.token
+      ? { authorization: `Bearer ${client.token}` }
+      : {};
+    let failure: LabbookError;
+    try {
+      const response = await attempt(client.url, headers);
+      if (response.ok) return response;
+      failure = await errorOf(response, what);
+      if (failure.kind === "rejected") throw failure;
+      if (failure.kind === "server" && ++serverErrors >= 3) throw failure;
+    } catch (error) {
+      // fetch fails with a TypeError when no answer came; anything else is not the network's.
+      if (!(error instanceof TypeError)) throw error;
+      failure = new LabbookError(
+        `${what}: cannot reach the labbook server at ${client.url} (${(error as Error)?.message ?? error})`,
+        "UNREACHABLE",
+        "transient",
+        { cause: error },
+      );
+      await client.findServerAgain();
+    }
+    const wait = retryDelay(tries, 200, target.maxRetryDelayMs);
+    if (Date.now() + wait > deadline) throw failure;
+    await new Promise((done) => setTimeout(done, wait));
+  }
+}
+
+/** The size of a local file to upload; a `BAD_USER_INPUT` LabbookError when it cannot be read. */
+async function localFileSize(file: string, what: string): Promise<number> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new Error(`${file} is not a file`);
+    return info.size;
+  } catch (error) {
+    throw new LabbookError(`${what}: ${(error as Error).message}`, "BAD_USER_INPUT", "rejected", {
+      cause: error,
+    });
+  }
+}
+
+/** What to upload: a local file (streamed), or bytes already in memory. */
+export type ArtifactSource =
+  | { file: string }
+  | { bytes: Uint8Array; contentType?: string | undefined };
+
+/**
+ * Uploads one file to a run (`PUT /artifacts/<run id>/<path>`), streaming it from disk; the
+ * server answers with the size and SHA-256 it recorded.
+ *
+ * @example
+ * await uploadArtifact(target, runId, "model/weights.bin", { file: "out/weights.bin" });
+ */
+export async function uploadArtifact(
+  target: ArtifactTarget,
+  runId: string,
+  path: string,
+  source: ArtifactSource,
+): Promise<ArtifactInfo> {
+  checkedPath(path);
+  const what = `artifact '${path}' of run ${runId} not stored`;
+  const size = "file" in source ? await localFileSize(source.file, what) : undefined;
+  const response = await withRetries(target, what, async (base, headers) => {
+    if ("file" in source) {
+      const init: RequestInit & { duplex: "half" } = {
+        method: "PUT",
+        headers: { ...headers, "content-length": String(size) },
+        body: Readable.toWeb(
+          createReadStream(source.file, { highWaterMark: 1024 * 1024 }),
+        ) as ReadableStream<Uint8Array>,
+        duplex: "half",
+      };
+      return fetch(artifactUrl(base, runId, path), init);
+    }
+    return fetch(artifactUrl(base, runId, path), {
+      method: "PUT",
+      headers: { ...headers, ...(source.contentType && { "content-type": source.contentType }) },
+      body: source.bytes as Uint8Array<ArrayBuffer>,
+    });
+  });
+  return (await response.json()) as ArtifactInfo;
+}
+
+/** Files under a local folder, recursively (symbolic links to files included), sorted. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files: string[] = [];
+  for (const entry of entries) {
+    const full = join(entry.parentPath, entry.name);
+    if (entry.isFile() || (entry.isSymbolicLink() && (await stat(full)).isFile())) files.push(full);
+  }
+  return files.sort();
+}
+
+/** Runs `work` on each item, a few at a time; rejects with the first failure. */
+async function eachLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+) {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * Uploads a local file as `<artifactPath>/<its name>` (or `<its name>`), as MLflow's
+ * `log_artifact` does.
+ *
+ * @example
+ * await logArtifactFile(target, runId, "out/model.bin", "checkpoints");
+ */
+export async function logArtifactFile(
+  target: ArtifactTarget,
+  runId: string,
+  localPath: string,
+  artifactPath?: string,
+): Promise<ArtifactInfo> {
+  if (artifactPath) checkedPath(artifactPath);
+  return uploadArtifact(target, runId, joinArtifactPath(artifactPath, basename(localPath)), {
+    file: localPath,
+  });
+}
+
+/**
+ * Uploads every file under a local folder, keeping their relative paths, under
+ * `artifactPath` (or at the top), as MLflow's `log_artifacts` does; four at a time.
+ *
+ * @example
+ * await logArtifactDir(target, runId, "out/model", "model");
+ */
+export async function logArtifactDir(
+  target: ArtifactTarget,
+  runId: string,
+  localDir: string,
+  artifactPath?: string,
+): Promise<ArtifactInfo[]> {
+  if (artifactPath) checkedPath(artifactPath);
+  const uploads = (await filesUnder(localDir)).map((file) => ({
+    file,
+    path: checkedPath(
+      joinArtifactPath(artifactPath, relative(localDir, file).split(sep).join("/")),
+    ),
+  }));
+  return eachLimited(uploads, 4, ({ file, path }) => uploadArtifact(target, runId, path, { file }));
+}
+
+/** Hashes what passes through. */
+class Sha256Stream extends Transform {
+  readonly hash = createHash("sha256");
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: () => void) {
+    this.hash.update(chunk);
+    this.push(chunk);
+    done();
+  }
+}
+
+/**
+ * Downloads one file of a run to `localFile`, streaming, checked against the SHA-256 the
+ * server recorded; it appears whole (written beside it, then renamed) or not at all.
+ *
+ * @example
+ * await downloadArtifactFile(target, runId, "model/weights.bin", "/tmp/weights.bin");
+ */
+export async function downloadArtifactFile(
+  target: ArtifactTarget,
+  runId: string,
+  path: string,
+  localFile: string,
+): Promise<void> {
+  checkedPath(path);
+  const what = `artifact '${path}' of run ${runId} not downloaded`;
+  await mkdir(dirname(localFile), { recursive: true });
+  const part = join(dirname(localFile), `.labbook-${randomUUID()}.part`);
+  const response = await withRetries(target, what, (base, headers) =>
+    fetch(artifactUrl(base, runId, path), { headers }),
+  );
+  const hasher = new Sha256Stream();
+  try {
+    await pipeline(
+      Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>),
+      hasher,
+      createWriteStream(part, { highWaterMark: 1024 * 1024 }),
+    );
+    const expected = response.headers.get("x-labbook-sha256");
+    const actual = hasher.hash.digest("hex");
+    if (expected && expected !== actual)
+      throw new LabbookError(
+        `${what}: its SHA-256 is ${actual}, the server recorded ${expected}`,
+        "BAD_RESPONSE",
+        "transient",
+      );
+    await rename(part, localFile);
+  } catch (error) {
+    await rm(part, { force: true });
+    throw error;
+  }
+}
+
+const listDoc = `query ($id: ID!, $path: String!) { run(id: $id) {
+  artifact(path: $path) { path isDir size sha256 }
+  artifacts(path: $path, recursive: true) { path isDir size sha256 } } }`;
+
+interface ListData {
+  run: { artifact: ArtifactEntry | null; artifacts: ArtifactEntry[] } | null;
+}
+
+/** The files a path names: the file itself, or every file under a folder ("" for all). */
+async function filesAt(
+  client: GraphQLClient,
+  runId: string,
+  path: string,
+): Promise<ArtifactEntry[]> {
+  const { run } = await client.request<ListData>(listDoc, { id: runId, path });
+  if (!run)
+    throw new LabbookError(`no run with id '${runId}' at ${client.url}`, "NOT_FOUND", "rejected");
+  if (run.artifact && !run.artifact.isDir) return [run.artifact];
+  if (path !== "" && run.artifacts.length === 0)
+    throw new LabbookError(`run ${runId} has no artifact '${path}'`, "NOT_FOUND", "rejected");
+  return run.artifacts;
+}
+
+/**
+ * Downloads a run's artifact (a file, a folder, or all of them for `""`) into `dest`, where it
+ * keeps its path: `dest/<path>`, as MLflow's `download_artifacts`; resolves with that local
+ * path. Files are checked against their recorded SHA-256.
+ *
+ * @example
+ * const local = await downloadArtifactsWith(target, runId, "model", "/tmp/run"); // "/tmp/run/model"
+ */
+export async function downloadArtifactsWith(
+  target: ArtifactTarget,
+  runId: string,
+  path: string,
+  dest: string,
+): Promise<string> {
+  if (path !== "") checkedPath(path);
+  const root = resolve(dest);
+  const files = await filesAt(target.client, runId, path);
+  await eachLimited(files, 4, async (file) => {
+    const local = resolve(root, ...file.path.split("/"));
+    // The server checks paths; a client never writes outside `dest`, whatever it is sent.
+    if (!local.startsWith(root + sep))
+      throw new LabbookError(
+        `refusing to write '${file.path}' outside ${root}`,
+        "BAD_RESPONSE",
+        "rejected",
+      );
+    await downloadArtifactFile(target, runId, file.path, local);
+  });
+  return path === "" ? root : resolve(root, ...path.split("/"));
+}
+
+/**
+ * Where the top-level artifact functions send requests.
+ *
+ * @example
+ * await downloadArtifacts(runId, "model", "out", { trackingUri: "http://127.0.0.1:4000" } satisfies ArtifactOptions);
+ */
+export interface ArtifactOptions {
+  /** A labbook server (`LABBOOK_TRACKING_URI`); else the owner of `./labbook.db`. */
+  trackingUri?: string;
+  /** API token (`LABBOOK_TOKEN`). */
+  token?: string;
+  /** How long to keep trying a server that is away (default 60,000 ms). */
+  retryForMs?: number;
+}
+
+async function targetFor(options: ArtifactOptions): Promise<ArtifactTarget> {
+  const token = options.token ?? (process.env.LABBOOK_TOKEN?.trim() || undefined);
+  const trackingUri =
+    options.trackingUri ?? (process.env.LABBOOK_TRACKING_URI?.trim() || undefined);
+  // A server started here is stopped when the process ends, by the exit hooks.
+  if (!trackingUri) installExitHooks();
+  const dbPath = resolve("labbook.db");
+  const client = trackingUri
+    ? new GraphQLClient({ url: trackingUri, token })
+    : new GraphQLClient({
+        url: await embeddedServerUrl(dbPath, token),
+        token,
+        rediscover: () => embeddedServerUrl(dbPath, token),
+      });
+  return { client, retryForMs: options.retryForMs ?? 60_000, maxRetryDelayMs: 5000 };
+}
+
+/**
+ * Downloads a run's artifacts — one file, a folder, or all of them (`""`) — into `dest`,
+ * where each keeps its path (`dest/<path>`, as MLflow's `download_artifacts`), and resolves
+ * with the local path of what was asked for. Streams each file to disk and checks it against
+ * the SHA-256 the server recorded.
+ *
+ * @example
+ * import { downloadArtifacts } from "labbook";
+ *
+ * const modelDir = await downloadArtifacts(runId, "model", "./downloads"); // "./downloads/model"
+ */
+export async function downloadArtifacts(
+  runId: string,
+  path: string,
+  dest: string,
+  options: ArtifactOptions = {},
+): Promise<string> {
+  return downloadArtifactsWith(await targetFor(options), runId, path ?? "", dest);
+}
+
+/**
+ * A folder of a run's artifacts: its files and subfolders (`recursive`: every file under it).
+ *
+ * @example
+ * import { listArtifacts } from "labbook";
+ *
+ * for (const entry of await listArtifacts(runId)) console.log(entry.path, entry.isDir, entry.size);
+ */
+export async function listArtifacts(
+  runId: string,
+  path = "",
+  options: ArtifactOptions & { recursive?: boolean } = {},
+): Promise<ArtifactEntry[]> {
+  if (path !== "") checkedPath(path);
+  const { client } = await targetFor(options);
+  const data = await client.request<{ run: { artifacts: ArtifactEntry[] } | null }>(
+    "query ($id: ID!, $path: String!, $recursive: Boolean) { run(id: $id) { artifacts(path: $path, recursive: $recursive) { path isDir size sha256 } } }",
+    { id: runId, path, recursive: options.recursive ?? false },
+  );
+  if (!data.run)
+    throw new LabbookError(`no run with id '${runId}' at ${client.url}`, "NOT_FOUND", "rejected");
+  return data.run.artifacts;
+}

@@ -1,0 +1,33 @@
+import { fileURLToPath } from "node:url";
+import type { AstroInlineConfig } from "astro";
+
+/** The site's folder (this file's). */
+export const siteRoot = fileURLToPath(new URL(".", import.meta.url));
+
+/**
+ * Astro's configuration for a report. Every page is a file (`runs/abc.html`, so links work
+ * from disk, where a folder does not open its index.html), styles are inlined, and nothing
+ * is served from `/_astro/`: a report has no absolute URL and works under any base path.
+ */
+export function astroConfig(options: {
+  snapshotPath: string;
+  outDir: string;
+  /** Vite's cache, per build (several builds may run at once). */
+  cacheDir: string;
+}): AstroInlineConfig {
+  return {
+    root: siteRoot,
+    configFile: false,
+    outDir: options.outDir,
+    output: "static",
+    logLevel: "warn",
+    telemetry: false,
+    devToolbar: { enabled: false },
+    build: { format: "file", inlineStylesheets: "always" },
+    vite: {
+      cacheDir: options.cacheDir,
+      define: { __LABBOOK_SNAPSHOT__: JSON.stringify(options.snapshotPath) },
+      logLevel: "warn",
+    },
+  } as AstroInlineConfig;
+}

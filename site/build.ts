@@ -1,0 +1,106 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build as astroBuild } from "astro";
+import { build as esbuild } from "esbuild";
+import { astroConfig, siteRoot } from "./astro-options.ts";
+import { writeChartFiles } from "./export/write-charts.ts";
+import { templateSpecs } from "./lib/spec-templates.ts";
+import { toVega } from "./render/vega-view.ts";
+import type { Snapshot } from "./snapshot/types.ts";
+
+export interface BuildSiteOptions {
+  /** The JSON snapshot to build from. */
+  snapshotPath: string;
+  /** An empty or absent folder to build into. */
+  outDir: string;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+export interface BuildSiteResult {
+  pages: number;
+  charts: number;
+}
+
+/** The Vega runtime's browser build (classic script), from the installed package. */
+function vegaBrowserBuild(): string {
+  const moduleFile = fileURLToPath(import.meta.resolve("vega"));
+  return readFileSync(join(dirname(moduleFile), "vega.min.js"), "utf8");
+}
+
+/** The pages' script as one classic (IIFE) file: no module scripts, which file:// refuses. */
+async function clientScript(): Promise<string> {
+  const result = await esbuild({
+    entryPoints: [join(siteRoot, "client", "main.ts")],
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: "es2022",
+    minify: true,
+    write: false,
+    legalComments: "none",
+  });
+  return result.outputFiles[0]?.text ?? "";
+}
+
+/** The compiled chart templates every page draws with, as a classic script. */
+function chartSpecsScript(): string {
+  const compiled = Object.fromEntries(
+    Object.entries(templateSpecs()).map(([name, variants]) => [
+      name,
+      Object.fromEntries(
+        Object.entries(variants).map(([variant, spec]) => [variant, toVega(spec)]),
+      ),
+    ]),
+  );
+  return `window.labbookChartSpecs = ${JSON.stringify(compiled).replace(/</g, "\\u003c")};\n`;
+}
+
+const countPages = (dir: string): number =>
+  readdirSync(dir, { withFileTypes: true, recursive: true }).filter(
+    (entry) =>
+      entry.isFile() &&
+      entry.name.endsWith(".html") &&
+      !entry.parentPath.includes(`${join(dir, "charts")}`),
+  ).length;
+
+/**
+ * Builds a report from a snapshot: the Astro pages, their script and the Vega runtime under
+ * `assets/`, and every chart's files under `charts/`.
+ *
+ * @example
+ * await buildSite({ snapshotPath: "snapshot.json", outDir: "report" });
+ */
+export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteResult> {
+  const log = options.log ?? (() => {});
+  const snapshot = JSON.parse(readFileSync(options.snapshotPath, "utf8")) as Snapshot;
+  log("building pages (Astro)");
+  // Astro bundles the pages' server code under the working directory when the output is
+  // outside it, and runs it from there: work in a folder of our own beside node_modules.
+  const workDir = join(siteRoot, ".work", String(process.pid));
+  mkdirSync(workDir, { recursive: true });
+  const cwd = process.cwd();
+  process.chdir(workDir);
+  try {
+    await astroBuild(
+      astroConfig({
+        snapshotPath: resolve(cwd, options.snapshotPath),
+        outDir: resolve(cwd, options.outDir),
+        cacheDir: join(workDir, "vite"),
+      }),
+    );
+  } finally {
+    process.chdir(cwd);
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  const assets = join(options.outDir, "assets");
+  mkdirSync(assets, { recursive: true });
+  writeFileSync(join(assets, "labbook.js"), await clientScript());
+  writeFileSync(join(assets, "vega.min.js"), vegaBrowserBuild());
+  writeFileSync(join(assets, "chart-specs.js"), chartSpecsScript());
+  const charts = await writeChartFiles(snapshot, options.outDir, (done, total) => {
+    if (done === total || done % 50 === 0) log(`charts: ${done}/${total} written`);
+  });
+  return { pages: countPages(options.outDir), charts };
+}

@@ -1,0 +1,152 @@
+import type { TopLevelSpec } from "vega-lite";
+import {
+  type MetricSeries,
+  metricLinesSpec,
+  metricPointRows,
+  paramPointRows,
+  paramScatterSpec,
+  toNumber,
+  wantsLogScale,
+} from "../charts/index.ts";
+import type { SnapshotExperiment, SnapshotRun } from "../snapshot/types.ts";
+import { thinSeries } from "./downsample.ts";
+import { finalValue, type MainMetric, rankRuns } from "./main-metric.ts";
+import { experimentChartBase, runChartBase, slug } from "./paths.ts";
+import { varyingParamKeys } from "./runs-table.ts";
+import { metricTemplate, scatterTemplate, type TemplateRef } from "./spec-templates.ts";
+
+/** One chart of a report: its spec variants, its data, and where its files go. */
+export interface ChartEntry {
+  /** Path of its files without the extension, e.g. `charts/run-abc/metric-loss`. */
+  base: string;
+  title: string;
+  kind: "metric" | "scatter";
+  /** The exported spec (step on x, linear y, default smoothing). */
+  spec: TopLevelSpec;
+  /** The page draws from a shared template (see spec-templates.ts) filled with these keys. */
+  template: TemplateRef;
+  /** What the exported files draw. */
+  rows: object[];
+  /** What the page draws from (more runs than the export, thinner). */
+  pageRows: object[];
+  /** The runs drawn first on the page (the page lets the reader choose others). */
+  selected: string[];
+  smoothing: number;
+}
+
+/** Runs whose curves a file shows; a page offers up to `pageRuns` of them. */
+export const exportRuns = 10;
+export const pageRuns = 200;
+/** About how many points one page's curves may hold in all. */
+export const pagePointBudget = 60_000;
+
+const metricKeys = (runs: readonly SnapshotRun[]) =>
+  [
+    ...new Set(
+      runs.flatMap((run) =>
+        run.metrics.filter((m) => (m.history?.steps.length ?? 0) > 1).map((m) => m.key),
+      ),
+    ),
+  ].sort();
+
+function seriesOf(runs: readonly SnapshotRun[], key: string, maxPoints?: number): MetricSeries[] {
+  return runs.flatMap((run) => {
+    const history = run.metrics.find((metric) => metric.key === key)?.history;
+    if (!history) return [];
+    const thin = maxPoints ? thinSeries(history, maxPoints, (v) => toNumber(v as number)) : history;
+    return [{ runId: run.id, runName: run.name, ...thin }];
+  });
+}
+
+/** TensorBoard's default smoothing for long curves; none for a handful of epochs. */
+const defaultSmoothing = (series: readonly MetricSeries[]) =>
+  Math.max(0, ...series.map((one) => one.steps.length)) >= 30 ? 0.6 : 0;
+
+function metricChart(options: {
+  base: string;
+  key: string;
+  exported: MetricSeries[];
+  page: MetricSeries[];
+  selected: string[];
+  legend: boolean;
+}): ChartEntry {
+  const smoothing = defaultSmoothing(options.exported);
+  return {
+    base: options.base,
+    title: options.key,
+    kind: "metric",
+    spec: metricLinesSpec({ metric: options.key, smoothing, legend: options.legend }),
+    template: { template: metricTemplate(options.legend), names: { metric: options.key } },
+    rows: metricPointRows(options.exported),
+    pageRows: metricPointRows(options.page),
+    selected: options.selected,
+    smoothing,
+  };
+}
+
+/** An experiment's charts: each metric's curves for its best runs, and params against the main metric. */
+export function experimentCharts(
+  experiment: SnapshotExperiment,
+  main: MainMetric | undefined,
+): ChartEntry[] {
+  const ranked = rankRuns(experiment.runs, main);
+  const onPage = ranked.slice(0, pageRuns);
+  const top = ranked.slice(0, exportRuns);
+  const keys = metricKeys(onPage);
+  const perSeries = Math.max(
+    50,
+    Math.floor(pagePointBudget / Math.max(1, onPage.length * keys.length)),
+  );
+  const charts = keys.map((key) =>
+    metricChart({
+      base: experimentChartBase(experiment.id, `metric-${slug(key)}`),
+      key,
+      exported: seriesOf(top, key),
+      page: seriesOf(onPage, key, perSeries),
+      selected: top.map((run) => run.id),
+      legend: true,
+    }),
+  );
+  if (main) {
+    for (const param of varyingParamKeys(experiment.runs).slice(0, 8)) {
+      const { rows, numeric } = paramPointRows(
+        experiment.runs.map((run) => ({
+          id: run.id,
+          name: run.name,
+          param: run.params.find((p) => p.key === param)?.value,
+          metric: finalValue(run, main.key),
+        })),
+      );
+      if (rows.length < 2) continue;
+      const logX = numeric && wantsLogScale(rows.map((row) => row.param as number));
+      const spec = paramScatterSpec({ param, metric: main.key, numeric, logX });
+      charts.push({
+        base: experimentChartBase(experiment.id, `${slug(param)}-vs-${slug(main.key)}`),
+        title: `${main.key} by ${param}`,
+        kind: "scatter",
+        spec,
+        template: { template: scatterTemplate(numeric, logX), names: { metric: main.key, param } },
+        rows,
+        pageRows: rows,
+        selected: [],
+        smoothing: 0,
+      });
+    }
+  }
+  return charts;
+}
+
+/** A run's charts: one per metric logged at more than one step. */
+export function runCharts(run: SnapshotRun): ChartEntry[] {
+  return metricKeys([run]).map((key) => {
+    const series = seriesOf([run], key);
+    return metricChart({
+      base: runChartBase(run.id, `metric-${slug(key)}`),
+      key,
+      exported: series,
+      page: series,
+      selected: [run.id],
+      legend: false,
+    });
+  });
+}

@@ -1,0 +1,249 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Snapshot } from "../../site/snapshot/types.ts";
+import { repoRoot } from "../support/server-process.ts";
+import { buildFixtureReport } from "./build-report.ts";
+import { fixture } from "./fixture.ts";
+import { serveStatic } from "./static-server.ts";
+
+/** Screenshots of each page type, kept after the run (the folder is ignored by git). */
+const screenshots = join(repoRoot, ".tmp", "site-screenshots");
+
+const chromiumArgs = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
+
+let report: Awaited<ReturnType<typeof buildFixtureReport>>;
+let snapshot: Snapshot;
+let server: Awaited<ReturnType<typeof serveStatic>>;
+let browser: Browser;
+const blocked: string[] = [];
+
+beforeAll(async () => {
+  report = await buildFixtureReport();
+  snapshot = JSON.parse(readFileSync(join(report.out, "snapshot.json"), "utf8")) as Snapshot;
+  server = await serveStatic(report.out, "/team/reports/latest/");
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: chromiumArgs });
+  mkdirSync(screenshots, { recursive: true });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A page whose every request outside `allowed` is blocked (and recorded), with its errors. */
+async function openPage(
+  allowed: string,
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ acceptDownloads: true, timezoneId: "Asia/Tokyo" });
+  await context.route("**/*", async (route) => {
+    const url = route.request().url();
+    if (url.startsWith(allowed)) return route.continue();
+    blocked.push(url);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" || message.type() === "warning") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  return { context, page, errors };
+}
+
+const mnist = () => snapshot.experiments.find((one) => one.name === fixture.mnist.name)!;
+
+/** Waits until every chart of the page has drawn, and counts marks inside the chart containers. */
+async function chartMarks(page: Page) {
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLElement>("figure[data-chart]")].every(
+      (figure) => figure.dataset.drawn,
+    ),
+  );
+  return page.$$eval("[data-chart-view]", (views) =>
+    views.map((view) => ({
+      lines: view.querySelectorAll("g.mark-line.role-mark path").length,
+      points: view.querySelectorAll("g.mark-symbol.role-mark path").length,
+    })),
+  );
+}
+
+const pageTypes = () => {
+  const experiment = mnist();
+  const run = experiment.runs.find((one) => one.name === "mnist-128-1e-3")!;
+  return {
+    index: "index.html",
+    experiment: `experiments/${experiment.id}.html`,
+    run: `runs/${run.id}.html`,
+    embed: `charts/experiment-${experiment.id}/metric-val_acc.html`,
+  };
+};
+
+describe.each([
+  ["http://", () => server.url, () => server.url],
+  [
+    "file://",
+    () => `${pathToFileURL(report.out).href}/`,
+    () => `${pathToFileURL(report.out).href}/`,
+  ],
+])("the report over %s", (scheme, base, allowed) => {
+  it("loads every page type without a console error, drawing its charts", async () => {
+    const { context, page, errors } = await openPage(allowed());
+    try {
+      const pages = pageTypes();
+      await page.goto(`${base()}${pages.index}`);
+      expect(await page.locator("table.experiments tbody tr").count()).toBe(4);
+      // Times are shown in the viewer's zone (the context's: Tokyo, UTC+9).
+      expect(await page.locator("time[data-local-time]").first().textContent()).toMatch(
+        /GMT\+9|JST/,
+      );
+      if (scheme === "http://")
+        await page.screenshot({ path: join(screenshots, "index.png"), fullPage: true });
+
+      await page.goto(`${base()}${pages.experiment}`);
+      const experimentMarks = await chartMarks(page);
+      // loss, val_acc, val_loss curves of five runs; then params against val_acc.
+      expect(experimentMarks.slice(0, 3)).toEqual(
+        Array(3).fill({ lines: 5, points: 5 * fixture.mnist.epochs }),
+      );
+      expect(experimentMarks.slice(3).map((marks) => marks.points)).toEqual([5, 5]);
+      if (scheme === "http://")
+        await page.screenshot({ path: join(screenshots, "experiment.png"), fullPage: true });
+
+      await page.goto(`${base()}${pages.run}`);
+      expect(await chartMarks(page)).toEqual(
+        Array(3).fill({ lines: 1, points: fixture.mnist.epochs }),
+      );
+      await expect(page.locator("[data-command]").textContent()).resolves.toContain(
+        "node train.ts --batch-size 128",
+      );
+      if (scheme === "http://")
+        await page.screenshot({ path: join(screenshots, "run.png"), fullPage: true });
+
+      await page.goto(`${base()}${pages.embed}`);
+      await page.waitForFunction(() => document.body.dataset.drawn === "1");
+      expect(await page.locator("#chart g.mark-line.role-mark path").count()).toBe(5);
+      if (scheme === "http://") await page.screenshot({ path: join(screenshots, "embed.png") });
+
+      expect(errors).toEqual([]);
+      expect(blocked).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe("the runs table", () => {
+  it("sorts, filters with the search grammar, hides constant columns, and exports CSV", async () => {
+    const { context, page, errors } = await openPage(server.url);
+    try {
+      await page.goto(`${server.url}${pageTypes().experiment}`);
+      await chartMarks(page);
+      const names = () =>
+        page.$$eval("tbody tr[data-run]:not(.filtered-out) td[data-col='0']", (cells) =>
+          cells.map((c) => c.textContent?.trim()),
+        );
+
+      // Best first by the main metric, as built.
+      expect((await names())[0]).toBe("mnist-64-1e-2");
+      // A numeric column sorts largest first, then the other way.
+      const header = page.locator("th[data-col]", { hasText: "params.batch_size" });
+      const sortBy = header.locator("button");
+      const batchSizes = () =>
+        page.$$eval("tbody tr[data-run]", (rows) =>
+          rows.map((row) =>
+            Number(row.querySelector<HTMLElement>("td:nth-child(6)")?.dataset.value),
+          ),
+        );
+      await sortBy.click();
+      await expect(header.getAttribute("aria-sort")).resolves.toBe("descending");
+      expect(await batchSizes()).toEqual([128, 64, 64, 32, 16]);
+      await sortBy.click();
+      await expect(header.getAttribute("aria-sort")).resolves.toBe("ascending");
+      expect(await batchSizes()).toEqual([16, 32, 64, 64, 128]);
+
+      // params.epochs never varies: hidden until asked for.
+      await expect(
+        page.locator("th[data-col]", { hasText: "params.epochs" }).isVisible(),
+      ).resolves.toBe(false);
+
+      const filter = page.locator("[data-filter]");
+      await filter.fill("metrics.val_acc > 0.85 and params.batch_size != '128'");
+      expect((await names()).sort()).toEqual(["mnist-32-3e-3", "mnist-64-1e-2", "mnist-64-1e-3"]);
+      await expect(page.locator("[data-count]").textContent()).resolves.toBe("3 of 5 runs");
+      await filter.fill("metrics.val_acc >");
+      await expect(page.locator("[data-filter-error]").textContent()).resolves.toMatch(/expected/);
+      await filter.fill("params.lr_init IN ('1e-3')");
+      expect((await names()).sort()).toEqual(["mnist-128-1e-3", "mnist-64-1e-3"]);
+
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("button", { name: "download CSV" }).click(),
+      ]);
+      const csv = readFileSync((await download.path())!, "utf8")
+        .trim()
+        .split("\r\n");
+      expect(csv[0]).toMatch(/^run_id,name,.*params\.batch_size,.*metrics\.val_acc/);
+      expect(csv).toHaveLength(3);
+
+      // Unticking a run takes its curves off the charts.
+      await filter.fill("");
+      await page.locator("[data-select-run]").first().uncheck();
+      await page.waitForFunction(
+        () =>
+          document
+            .querySelectorAll("[data-chart-view]")[0]
+            ?.querySelectorAll("g.mark-line.role-mark path").length === 4,
+      );
+      expect(errors).toEqual([]);
+      expect(blocked).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe("the curves' controls", () => {
+  it("smooth, switch x to wall time and y to a log scale, redrawing the marks", async () => {
+    const { context, page, errors } = await openPage(server.url);
+    try {
+      const sweep = snapshot.experiments.find((one) => one.name === fixture.sweep.name)!;
+      await page.goto(`${server.url}experiments/${sweep.id}.html`);
+      const [loss] = await chartMarks(page);
+      // 0.6 by default on long curves: a raw and a smoothed line per run.
+      expect(loss?.lines).toBe(2 * fixture.sweep.runs);
+      const figure = page.locator("figure[data-chart]").first();
+      await figure.locator("[data-control='smoothing']").selectOption("0");
+      await page.waitForFunction(
+        () =>
+          document
+            .querySelector("[data-chart-view]")
+            ?.querySelectorAll("g.mark-line.role-mark path").length === 3,
+      );
+      await figure.locator("[data-control='x']").selectOption("time");
+      await figure.locator("[data-control='log']").check();
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>("figure[data-chart]")?.dataset.drawn === "3",
+      );
+      const axis = await figure.locator("[data-chart-view] svg").textContent();
+      expect(axis).toContain("wall time");
+      // Smoothing stays off across redraws: one line per run.
+      expect((await chartMarks(page))[0]?.lines).toBe(fixture.sweep.runs);
+      expect(errors).toEqual([]);
+      expect(blocked).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
