@@ -9,6 +9,7 @@ import {
   metricPointTable,
   metricRollupTable,
   metricSeriesTable,
+  modelVersionTable,
   paramTable,
   runPurgeTable,
   runTable,
@@ -96,6 +97,16 @@ export async function collectableRuns(
           `runIds[${i}]`,
           `run '${runId}' is not deleted; delete it first (only deleted runs are collected)`,
         );
+      const [version] = await db.orm
+        .select({ version: modelVersionTable.version })
+        .from(modelVersionTable)
+        .where(eq(modelVersionTable.runId, runId))
+        .limit(1);
+      if (version)
+        throw invalid(
+          `runIds[${i}]`,
+          `run '${runId}' holds the files of a registered model version; delete that version first`,
+        );
     }
   }
   const fresh =
@@ -115,6 +126,14 @@ export async function collectableRuns(
                   .select({ one: sql`1` })
                   .from(runPurgeTable)
                   .where(eq(runPurgeTable.runId, runTable.id)),
+              ),
+              // A registered model version points at this run's files: collecting the run
+              // would break the version, so it stays until the version is deleted.
+              notExists(
+                db.orm
+                  .select({ one: sql`1` })
+                  .from(modelVersionTable)
+                  .where(eq(modelVersionTable.runId, runTable.id)),
               ),
             ),
           )
