@@ -1,7 +1,9 @@
 import { benchArtifacts } from "./artifacts.ts";
 import { benchHistory } from "./history.ts";
 import { benchIngestion } from "./ingestion.ts";
+import { benchSdkOverhead } from "./sdk-overhead.ts";
 import { benchSearch } from "./search.ts";
+import { benchServing } from "./serving.ts";
 
 /** `npm run bench`: each benchmark prints labbook beside its baseline, measured in this run. */
 const benches: Record<string, () => Promise<string[]>> = {
@@ -9,6 +11,8 @@ const benches: Record<string, () => Promise<string[]>> = {
   history: benchHistory,
   search: benchSearch,
   artifacts: benchArtifacts,
+  sdk: benchSdkOverhead,
+  serving: benchServing,
 };
 
 const only = process.argv.slice(2);
