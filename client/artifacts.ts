@@ -416,7 +416,8 @@ export interface ArtifactOptions {
   retryForMs?: number;
 }
 
-async function targetFor(options: ArtifactOptions): Promise<ArtifactTarget> {
+/** Where registry and artifact requests go: a tracking URI, else the owner of ./labbook.db. */
+export async function targetFor(options: ArtifactOptions): Promise<ArtifactTarget> {
   const token = options.token ?? (process.env.LABBOOK_TOKEN?.trim() || undefined);
   const trackingUri =
     options.trackingUri ?? (process.env.LABBOOK_TRACKING_URI?.trim() || undefined);

@@ -10,12 +10,11 @@ import {
   artifactPathProblem,
   downloadArtifactsWith,
   logArtifactDir,
+  targetFor,
   uploadArtifact,
 } from "./artifacts.ts";
-import { embeddedServerUrl } from "./embedded-server.ts";
 import { LabbookError } from "./errors.ts";
-import { installExitHooks } from "./exit-hooks.ts";
-import { GraphQLClient } from "./graphql-client.ts";
+import type { GraphQLClient } from "./graphql-client.ts";
 import { currentTf } from "./tfjs-backend.ts";
 
 // A logged model is a folder of the run's artifacts, laid out as MLflow's:
@@ -445,23 +444,6 @@ async function registerWith(
     },
   );
   return data.createModelVersion.modelVersion;
-}
-
-/** Where the registry and artifact requests go: a tracking URI, else the owner of ./labbook.db. */
-async function targetFor(options: ArtifactOptions): Promise<ArtifactTarget> {
-  const token = options.token ?? (process.env.LABBOOK_TOKEN?.trim() || undefined);
-  const trackingUri =
-    options.trackingUri ?? (process.env.LABBOOK_TRACKING_URI?.trim() || undefined);
-  if (!trackingUri) installExitHooks();
-  const dbPath = resolve("labbook.db");
-  const client = trackingUri
-    ? new GraphQLClient({ url: trackingUri, token })
-    : new GraphQLClient({
-        url: await embeddedServerUrl(dbPath, token),
-        token,
-        rediscover: () => embeddedServerUrl(dbPath, token),
-      });
-  return { client, retryForMs: options.retryForMs ?? 60_000, maxRetryDelayMs: 5000 };
 }
 
 /**
