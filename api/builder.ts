@@ -6,6 +6,8 @@ export interface BuilderTypes {
   Scalars: {
     Long: { Input: number; Output: number };
     MetricValue: { Input: number; Output: number };
+    MetricValueList: { Input: Float64Array<ArrayBuffer>; Output: readonly number[] };
+    LongList: { Input: Float64Array<ArrayBuffer>; Output: readonly number[] };
   };
   DefaultFieldNullability: false;
 }

@@ -1,9 +1,14 @@
+import {
+  type BatchJob,
+  type BatchOutcome,
+  errorFromWire,
+  type LogBatchResult,
+} from "./batch-job.ts";
 import type { Db } from "./open-db.ts";
-import type { SqlTx } from "./sync-connection.ts";
 
-type Job = {
-  work: (tx: SqlTx) => Promise<unknown>;
-  resolve: (value: unknown) => void;
+type Waiting = {
+  job: BatchJob;
+  resolve: (result: LogBatchResult) => void;
   reject: (error: unknown) => void;
 };
 
@@ -18,16 +23,16 @@ const maxJobsPerCommit = 64;
  */
 class GroupCommitter {
   readonly #db: Db;
-  #pending: Job[] = [];
+  #waiting: Waiting[] = [];
   #scheduled = false;
 
   constructor(db: Db) {
     this.#db = db;
   }
 
-  submit<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+  submit(job: BatchJob): Promise<LogBatchResult> {
+    return new Promise<LogBatchResult>((resolve, reject) => {
+      this.#waiting.push({ job, resolve, reject });
       if (!this.#scheduled) this.#schedule();
     });
   }
@@ -36,37 +41,30 @@ class GroupCommitter {
     this.#scheduled = true;
     // The jobs are taken when the write queue reaches this transaction, not now: everything
     // submitted while earlier writes ran joins it.
-    let jobs: Job[] = [];
-    const outcomes: { job: Job; ok: boolean; value: unknown }[] = [];
+    let taken: Waiting[] = [];
     this.#db
-      .writeSql(async (tx) => {
-        jobs = this.#pending.splice(0, maxJobsPerCommit);
+      .applyBatches(() => {
+        taken = this.#waiting.splice(0, maxJobsPerCommit);
         this.#scheduled = false;
-        if (this.#pending.length > 0) this.#schedule();
-        for (const job of jobs) {
-          await tx.execute({ sql: "SAVEPOINT batch", args: [] });
-          try {
-            const value = await job.work(tx);
-            await tx.execute({ sql: "RELEASE batch", args: [] });
-            outcomes.push({ job, ok: true, value });
-          } catch (error) {
-            await tx.execute({ sql: "ROLLBACK TO batch", args: [] });
-            await tx.execute({ sql: "RELEASE batch", args: [] });
-            outcomes.push({ job, ok: false, value: error });
-          }
-        }
+        if (this.#waiting.length > 0) this.#schedule();
+        return taken.map((waiting) => waiting.job);
       })
       .then(
-        () => {
-          for (const { job, ok, value } of outcomes) (ok ? job.resolve : job.reject)(value);
+        (outcomes: BatchOutcome[]) => {
+          taken.forEach((waiting, i) => {
+            const outcome = outcomes[i];
+            if (!outcome) waiting.reject(new Error("the writer returned no outcome for a batch"));
+            else if (outcome.ok) waiting.resolve(outcome.result);
+            else waiting.reject(errorFromWire(outcome.error));
+          });
         },
         (error: unknown) => {
           // The transaction as a whole failed (busy, disk, commit): nothing of it is stored.
-          for (const job of jobs) job.reject(error);
-          if (jobs.length === 0) {
-            const waiting = this.#pending.splice(0);
+          for (const waiting of taken) waiting.reject(error);
+          if (taken.length === 0) {
+            const waiting = this.#waiting.splice(0);
             this.#scheduled = false;
-            for (const job of waiting) job.reject(error);
+            for (const one of waiting) one.reject(error);
           }
         },
       );
@@ -75,12 +73,12 @@ class GroupCommitter {
 
 const committers = new WeakMap<Db, GroupCommitter>();
 
-/** Runs `work` in a write transaction shared with other grouped writes of the same database. */
-export function groupedWrite<T>(db: Db, work: (tx: SqlTx) => Promise<T>): Promise<T> {
+/** Applies a validated batch in a write transaction shared with other batches of the same database. */
+export function groupedBatchWrite(db: Db, job: BatchJob): Promise<LogBatchResult> {
   let committer = committers.get(db);
   if (!committer) {
     committer = new GroupCommitter(db);
     committers.set(db, committer);
   }
-  return committer.submit(work);
+  return committer.submit(job);
 }

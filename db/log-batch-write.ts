@@ -15,13 +15,6 @@ import { isRunId } from "./validation.ts";
  * sends, and building statements through the query builder cost more than executing them.
  */
 
-export interface ValidBatch {
-  params: KeyValue[];
-  tags: KeyValue[];
-  metrics: Map<string, NewPoint[]>;
-  points: number;
-}
-
 /** The earlier batch with this id, if one was applied. */
 export async function findLoggedBatch(
   tx: SqlTx,

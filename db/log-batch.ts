@@ -1,17 +1,14 @@
 import { createHash } from "node:crypto";
-import { conflict, invalid } from "./errors.ts";
-import type { KeyValue } from "./experiments.ts";
-import { groupedWrite } from "./group-commit.ts";
 import {
-  findLoggedBatch,
-  recordLoggedBatch,
-  requireActiveRun,
-  type ValidBatch,
-  writeMetrics,
-  writeParams,
-  writeTags,
-} from "./log-batch-write.ts";
-import type { NewPoint } from "./metric-summary.ts";
+  type BatchJob,
+  concatColumns,
+  type LogBatchResult,
+  newColumns,
+  type PointColumns,
+} from "./batch-job.ts";
+import { invalid } from "./errors.ts";
+import type { KeyValue } from "./experiments.ts";
+import { groupedBatchWrite } from "./group-commit.ts";
 import type { Db } from "./open-db.ts";
 import { nowMs } from "./time.ts";
 import {
@@ -25,9 +22,9 @@ import {
 /** One metric key with its points as parallel lists; steps default to 0, timestamps to now. */
 export interface MetricColumns {
   key: string;
-  values: readonly number[];
-  steps?: readonly number[] | null | undefined;
-  timestamps?: readonly number[] | null | undefined;
+  values: ArrayLike<number>;
+  steps?: ArrayLike<number> | null | undefined;
+  timestamps?: ArrayLike<number> | null | undefined;
 }
 
 export interface LogBatchInput {
@@ -45,13 +42,15 @@ export interface BatchLimits {
   tags: number;
 }
 
-export const defaultBatchLimits: BatchLimits = { metricPoints: 50_000, params: 100, tags: 100 };
+export type { LogBatchResult };
 
-export interface LogBatchResult {
-  /** False when the batch id had been applied before and this call only acknowledged it. */
-  applied: boolean;
-  points: number;
-}
+const isListLike = (value: unknown): value is ArrayLike<unknown> =>
+  Array.isArray(value) || value instanceof Float64Array;
+
+/** What validation makes of a request: the job without its ids. */
+type ValidBatch = Pick<BatchJob, "params" | "tags" | "metrics" | "points">;
+
+export const defaultBatchLimits: BatchLimits = { metricPoints: 50_000, params: 100, tags: 100 };
 
 function validateBatch(input: LogBatchInput, batchLimits: BatchLimits, now: number): ValidBatch {
   const params = (input.params ?? []).map((param, i) => ({
@@ -81,13 +80,13 @@ function validateBatch(input: LogBatchInput, batchLimits: BatchLimits, now: numb
       `at most ${batchLimits.tags} tags per batch (got ${tags.length}); split the batch`,
     );
 
-  const metrics = new Map<string, NewPoint[]>();
+  const metrics = new Map<string, PointColumns>();
   let points = 0;
   (input.metrics ?? []).forEach((metric, i) => {
     const field = `metrics[${i}]`;
     const key = validateKey(`${field}.key`, metric.key);
     const { values, steps, timestamps } = metric;
-    if (!Array.isArray(values) || values.length === 0)
+    if (!isListLike(values) || values.length === 0)
       throw invalid(`${field}.values`, "must hold at least one value");
     points += values.length;
     if (points > batchLimits.metricPoints)
@@ -105,31 +104,33 @@ function validateBatch(input: LogBatchInput, batchLimits: BatchLimits, now: numb
         `${field}.timestamps`,
         `must have one entry per value (${values.length}), got ${timestamps.length}`,
       );
-    const series = metrics.get(key) ?? [];
+    // Straight into typed columns: they cross to the writer thread without a copy.
+    const columns = newColumns(values.length);
     for (let j = 0; j < values.length; j++) {
       const value = values[j];
       if (typeof value !== "number")
         throw invalid(`${field}.values[${j}]`, "must be a number, NaN or ±Infinity");
-      const step = steps ? validateInteger(`${field}.steps[${j}]`, steps[j]) : 0;
-      const timestamp = timestamps
+      columns.values[j] = value;
+      columns.steps[j] = steps ? validateInteger(`${field}.steps[${j}]`, steps[j]) : 0;
+      columns.timestamps[j] = timestamps
         ? validateTimestamp(`${field}.timestamps[${j}]`, timestamps[j])
         : now;
-      series.push({ value, step, timestamp });
     }
-    metrics.set(key, series);
+    const earlier = metrics.get(key);
+    metrics.set(key, earlier ? concatColumns(earlier, columns) : columns);
   });
   return { params, tags, metrics, points };
 }
 
 /** A stable fingerprint of what the client sent, to tell a retry from a reused batch id. */
-function payloadHash(input: LogBatchInput): string {
+function hashPayload(input: LogBatchInput): string {
   const hash = createHash("sha256");
   hash.update(input.runId);
   const pairs = (items: readonly KeyValue[] | null | undefined) =>
     (items ?? []).map((item) => [item.key, item.value]);
   hash.update(JSON.stringify([pairs(input.params), pairs(input.tags)]));
   // Numbers are hashed as their 8 bytes (NaN and ±Infinity included): exact and fast.
-  const bytes = (numbers: readonly number[] | null | undefined) =>
+  const bytes = (numbers: ArrayLike<number> | null | undefined) =>
     numbers ? new Uint8Array(Float64Array.from(numbers).buffer) : new Uint8Array(0);
   for (const metric of input.metrics ?? []) {
     hash.update(
@@ -157,30 +158,6 @@ export async function logBatch(
   const batch = validateBatch(input, batchLimits, nowMs());
   const batchId = input.batchId ?? undefined;
   if (batchId !== undefined) validateText("batchId", batchId, 200);
-  const hash = batchId === undefined ? "" : payloadHash(input);
-  return groupedWrite(db, async (tx) => {
-    if (batchId !== undefined) {
-      const earlier = await findLoggedBatch(tx, batchId);
-      if (earlier) {
-        if (earlier.payloadHash !== hash || earlier.runId !== input.runId)
-          throw conflict(
-            `batchId '${batchId}' was already used for a different batch; give every batch its own id`,
-            "batchId",
-          );
-        return { applied: false, points: batch.points };
-      }
-    }
-    await requireActiveRun(tx, input.runId);
-    await writeParams(tx, input.runId, batch.params);
-    await writeTags(tx, input.runId, batch.tags);
-    await writeMetrics(tx, input.runId, batch.metrics);
-    if (batchId !== undefined)
-      await recordLoggedBatch(tx, {
-        batchId,
-        runId: input.runId,
-        payloadHash: hash,
-        loggedAt: nowMs(),
-      });
-    return { applied: true, points: batch.points };
-  });
+  const payloadHash = batchId === undefined ? "" : hashPayload(input);
+  return groupedBatchWrite(db, { runId: input.runId, batchId, payloadHash, ...batch });
 }

@@ -11,7 +11,10 @@ import {
 } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
+import { applyBatchJobs } from "./apply-batches.ts";
 import { backfillRollups } from "./backfill-rollups.ts";
+import type { BatchJob, BatchOutcome } from "./batch-job.ts";
+import { BatchWriterThread } from "./batch-writer.ts";
 import { translateBusy } from "./busy.ts";
 import { isStoreError } from "./errors.ts";
 import { ensureDefaultExperiment } from "./experiments.ts";
@@ -48,6 +51,12 @@ export interface Db {
   write<T>(work: (tx: WriteTx) => Promise<T>): Promise<T>;
   /** The same, with the driver's transaction for hand-written SQL on hot paths (logBatch). */
   writeSql<T>(work: (tx: SqlTx) => Promise<T>): Promise<T>;
+  /**
+   * Applies logBatch jobs in one write transaction (group commit), after every write queued
+   * before it; `takeJobs` is called when the queue gets there, so late arrivals join. On a
+   * file, the transaction runs on the writer thread.
+   */
+  applyBatches(takeJobs: () => BatchJob[]): Promise<BatchOutcome[]>;
   /** Runs one read statement of hand-written SQL (hot read paths); committed data only. */
   query(sql: string, args?: InValue[]): Promise<SqlRow[]>;
   close(): Promise<void>;
@@ -110,6 +119,7 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
     const syncReader = filePath
       ? new SyncConnection(filePath, busyTimeoutMs, options.onStatement)
       : undefined;
+    const batchThread = filePath ? new BatchWriterThread(filePath, busyTimeoutMs) : undefined;
     // Fresh table statistics let the planner start a filtered search from the selective side
     // (e.g. a param index instead of every run); SQLite decides what needs analyzing.
     let writesSinceOptimize = 0;
@@ -139,6 +149,7 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
               await client.reconnect();
               syncWriter?.reopen();
               syncReader?.reopen();
+              await batchThread?.reopen();
             }
             throw translated;
           },
@@ -157,23 +168,20 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
           ? syncReader.run(sql, args)
           : ((await client.execute({ sql, args })).rows as SqlRow[]),
       writeSql: (work) =>
+        guardedWrite(() =>
+          syncWriter ? syncWriter.transaction(work) : clientTransaction(client, work),
+        ),
+      applyBatches: (takeJobs) =>
         guardedWrite(async () => {
-          if (syncWriter) return syncWriter.transaction(work);
-          const tx = await client.transaction("write");
-          try {
-            const result = await work(tx);
-            await tx.commit();
-            return result;
-          } catch (error) {
-            await tx.rollback().catch(() => {});
-            throw error;
-          } finally {
-            tx.close();
-          }
+          const jobs = takeJobs();
+          if (jobs.length === 0) return [];
+          if (batchThread) return batchThread.apply(jobs);
+          return clientTransaction(client, (tx) => applyBatchJobs(tx, jobs));
         }),
       async close() {
         await queue.drain();
         await queue.run(async () => optimizeNow());
+        await batchThread?.close();
         // The driver closes a connection only once its prepared statements are collected, so
         // SQLite's checkpoint-on-last-close does not happen and the data would stay in the
         // -wal file: a copy of the .db file alone, made after a clean stop, would lack it.
@@ -190,6 +198,21 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
   } catch (error) {
     client.close();
     throw error;
+  }
+}
+
+/** A write transaction on the client, for databases on a libSQL server. */
+async function clientTransaction<T>(client: Client, work: (tx: SqlTx) => Promise<T>): Promise<T> {
+  const tx = await client.transaction("write");
+  try {
+    const result = await work(tx);
+    await tx.commit();
+    return result;
+  } catch (error) {
+    await tx.rollback().catch(() => {});
+    throw error;
+  } finally {
+    tx.close();
   }
 }
 

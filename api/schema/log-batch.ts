@@ -1,4 +1,4 @@
-import { getRun, logBatch, type Run } from "../../db/index.ts";
+import { getRun, logBatch } from "../../db/index.ts";
 import { builder } from "../builder.ts";
 import { KeyValueInput, RunRef } from "./refs.ts";
 
@@ -8,16 +8,16 @@ const MetricColumnsInput = builder.inputType("MetricColumnsInput", {
   fields: (t) => ({
     key: t.string({ required: true, description: "The metric's name." }),
     values: t.field({
-      type: ["MetricValue"],
+      type: "MetricValueList",
       required: true,
       description: "Values; NaN and ±Infinity allowed.",
     }),
     steps: t.field({
-      type: ["Long"],
+      type: "LongList",
       description: "One step per value; 0 for every value when omitted.",
     }),
     timestamps: t.field({
-      type: ["Long"],
+      type: "LongList",
       description: "One time (ms UTC) per value; now when omitted.",
     }),
   }),
@@ -44,11 +44,20 @@ const LogBatchInput = builder.inputType("LogBatchInput", {
 });
 
 const LogBatchPayload = builder
-  .objectRef<{ run: Run; applied: boolean; points: number }>("LogBatchPayload")
+  .objectRef<{ runId: string; applied: boolean; points: number }>("LogBatchPayload")
   .implement({
     description: "The acknowledgement of a batch: once returned, every point of it is stored.",
     fields: (t) => ({
-      run: t.field({ type: RunRef, description: "The run logged to.", resolve: (p) => p.run }),
+      // Read only when asked for: training scripts select `applied`, and this is their hot path.
+      run: t.field({
+        type: RunRef,
+        description: "The run logged to.",
+        resolve: async (p, _args, ctx) => {
+          const run = await getRun(ctx.db, p.runId);
+          if (!run) throw new Error(`run ${p.runId} vanished after logging`);
+          return run;
+        },
+      }),
       applied: t.exposeBoolean("applied", {
         description:
           "False when the batch id had been applied before and this call only acknowledged it.",
@@ -81,9 +90,7 @@ builder.mutationField("logBatch", (t) =>
         },
         ctx.batchLimits,
       );
-      const run = await getRun(ctx.db, runId);
-      if (!run) throw new Error(`run ${runId} vanished after logging`);
-      return { run, ...result };
+      return { runId, ...result };
     },
   }),
 );
