@@ -5,14 +5,19 @@ import { createServerAdapter } from "@whatwg-node/server";
 import { createYoga } from "graphql-yoga";
 import { ArtifactStores } from "../artifact-store/index.ts";
 import { type BatchLimits, type Db, defaultBatchLimits } from "../db/index.ts";
+import { createMlflowFace, isMlflowPath } from "../mlflow/index.ts";
 import { backupPath, handleBackupRequest } from "./admin-backup.ts";
 import { gcPath, handleGcRequest } from "./admin-gc.ts";
 import { artifactsPath, handleArtifactRequest } from "./artifacts-http.ts";
+import { nodeArtifactRoute } from "./artifacts-node.ts";
 import { hasBearerToken } from "./auth.ts";
 import { limitBody } from "./body-limit.ts";
 import { createContext } from "./context.ts";
 import { createErrorMasker, type ErrorLogger } from "./errors.ts";
 import { errorResponse } from "./http-errors.ts";
+import { withNodeRoute } from "./node-route.ts";
+import { createReportPages } from "./report-pages.ts";
+import { hasSameOriginSession } from "./report-session.ts";
 import { schema } from "./schema/index.ts";
 
 export interface AppOptions {
@@ -31,6 +36,8 @@ export interface AppOptions {
   /** Most tokens a GraphQL document may have (variables do not count). */
   maxTokens?: number;
   logger?: ErrorLogger;
+  /** A report folder to serve at `/`, its pages refreshing runs in progress (report-pages.ts). */
+  report?: { dir: string; liveRefreshSeconds: number } | undefined;
 }
 
 export const graphqlPath = "/graphql";
@@ -40,7 +47,10 @@ export const defaultMaxArtifactBytes = 10 * 1024 ** 3;
 /**
  * Builds the labbook HTTP app: GraphQL at `/graphql` (GraphiQL, bundled, in a browser),
  * `/health`, runs' files at `PUT`/`GET /artifacts/<run id>/<path>`, and `POST /admin/backup`
- * and `POST /admin/gc` for `labbook backup` and `labbook gc` (all behind the API's token).
+ * and `POST /admin/gc` for `labbook backup` and `labbook gc` (all behind the API's token),
+ * and, with `report`, a built report at `/` whose pages refresh the runs in progress. MLflow
+ * clients find MLflow's REST API at `/api/2.0/mlflow/…` (`mlflow/`, behind the same token) and
+ * `GET /version`.
  * It only handles requests; binding it to a port is the caller's job.
  *
  * @example
@@ -54,6 +64,8 @@ export function createApp(options: AppOptions) {
   const stores = options.stores ?? new ArtifactStores();
   const maxArtifactBytes = options.maxArtifactBytes ?? defaultMaxArtifactBytes;
   const logger = options.logger ?? { error: (message, error) => console.error(message, error) };
+  const reportPages =
+    options.report && createReportPages({ ...options.report, token, graphqlPath });
 
   const yoga = createYoga({
     schema,
@@ -76,6 +88,10 @@ export function createApp(options: AppOptions) {
     logging: false,
   });
 
+  // MLflow's REST API and artifact proxy on the same store, port and token (MLflow clients send
+  // MLFLOW_TRACKING_TOKEN as the bearer token).
+  const mlflow = createMlflowFace({ db, stores, batchLimits, maxArtifactBytes, logger });
+
   const unauthenticated = () =>
     errorResponse(
       401,
@@ -87,12 +103,23 @@ export function createApp(options: AppOptions) {
   async function route(request: Request): Promise<Response> {
     const { pathname } = new URL(request.url);
     if (pathname === "/health" && request.method === "GET") return new Response("OK");
+    if (pathname === "/version" && request.method === "GET") return mlflow.version();
+    if (isMlflowPath(pathname)) {
+      if (token && !hasBearerToken(request, token)) return mlflow.unauthenticated();
+      return mlflow.handle(request);
+    }
     if (pathname === graphqlPath) {
       // The GraphiQL page holds no data; browsers cannot add a header to a page load, and
       // GraphiQL sends the token (its headers tab) with every query.
       const wantsGraphiQL =
         request.method === "GET" && (request.headers.get("accept") ?? "").includes("text/html");
-      if (token && !wantsGraphiQL && !hasBearerToken(request, token)) return unauthenticated();
+      // The report's pages refresh through the cookie `?token=` gave them (report-session.ts).
+      const authorized =
+        !token ||
+        wantsGraphiQL ||
+        hasBearerToken(request, token) ||
+        (reportPages !== undefined && hasSameOriginSession(request, token));
+      if (!authorized) return unauthenticated();
       const limited = await limitBody(request, maxBodyBytes);
       if (limited instanceof Response) return limited;
       return yoga.fetch(limited);
@@ -109,6 +136,8 @@ export function createApp(options: AppOptions) {
       if (token && !hasBearerToken(request, token)) return unauthenticated();
       return handleGcRequest(request, db, stores, logger);
     }
+    const page = await reportPages?.(request);
+    if (page) return page;
     return errorResponse(
       404,
       "NOT_FOUND",
@@ -116,7 +145,10 @@ export function createApp(options: AppOptions) {
     );
   }
 
-  return createServerAdapter(route);
+  return withNodeRoute(
+    createServerAdapter(route),
+    nodeArtifactRoute({ db, stores, maxArtifactBytes, logger, token }),
+  );
 }
 
 export type App = ReturnType<typeof createApp>;

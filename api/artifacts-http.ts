@@ -14,11 +14,19 @@ import {
   recordArtifact,
   runForUpload,
 } from "../db/index.ts";
+import { recordSha256WhenHashed } from "./artifact-hashing.ts";
 import { type ErrorLogger, graphqlCodeByKind } from "./errors.ts";
-import { errorResponse, statusByKind } from "./http-errors.ts";
+import { statusByKind } from "./http-errors.ts";
 
 /** Files of runs: `PUT` and `GET /artifacts/<run id>/<path>`. */
 export const artifactsPath = "/artifacts";
+
+/**
+ * A body of at most this many bytes is hashed as it arrives, and its upload answered with its
+ * SHA-256; a larger one is hashed on another thread, beside the upload, and its SHA-256 may
+ * come after the answer (`artifact-hashing.ts`).
+ */
+export const inlineHashBytes = 8 * 1024 * 1024;
 
 export interface ArtifactHttpOptions {
   db: Db;
@@ -26,6 +34,28 @@ export interface ArtifactHttpOptions {
   /** Largest artifact an upload may carry, in bytes. */
   maxArtifactBytes: number;
   logger: ErrorLogger;
+}
+
+/**
+ * An artifact request, whoever carries it: the Node server (artifacts-node.ts, the fast road)
+ * or a fetch `Request` (`handleArtifactRequest`, for `app.fetch`).
+ */
+export interface ArtifactRequest {
+  method: string;
+  pathname: string;
+  header(name: string): string | undefined;
+  /** The body as a Node stream; read by uploads only. */
+  body(): Readable;
+  /** Whether the client went away. */
+  aborted(): boolean;
+}
+
+/** The answer, for the carrier to send: JSON, a stream of a file's bytes, or no body. */
+export interface ArtifactReply {
+  status: number;
+  headers: Record<string, string>;
+  json?: unknown;
+  stream?: Readable;
 }
 
 const artifactStatus = { invalid: 400, not_found: 404, too_large: 413, unavailable: 503 } as const;
@@ -36,22 +66,36 @@ const artifactCode = {
   unavailable: "SERVICE_UNAVAILABLE",
 } as const;
 
-function failure(error: unknown, request: Request, logger: ErrorLogger, what: string): Response {
+/** A GraphQL-shaped JSON error, as the API's other routes answer. */
+export const errorReply = (
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): ArtifactReply => ({
+  status,
+  headers,
+  json: { errors: [{ message, extensions: { code } }] },
+});
+
+function failure(
+  error: unknown,
+  request: ArtifactRequest,
+  logger: ErrorLogger,
+  what: string,
+): ArtifactReply {
   if (isStoreError(error))
-    return errorResponse(statusByKind[error.kind], graphqlCodeByKind[error.kind], error.message);
-  if (isArtifactStoreError(error)) {
-    const headers: Record<string, string> =
-      error.kind === "too_large" ? { connection: "close" } : {};
-    return errorResponse(
+    return errorReply(statusByKind[error.kind], graphqlCodeByKind[error.kind], error.message);
+  if (isArtifactStoreError(error))
+    return errorReply(
       artifactStatus[error.kind],
       artifactCode[error.kind],
       error.message,
-      headers,
+      error.kind === "too_large" ? { connection: "close" } : {},
     );
-  }
   // A client that went away mid-upload is not the server's failure; it hears nothing anyway.
-  if (!request.signal?.aborted) logger.error(`unexpected error while ${what}`, error);
-  return errorResponse(
+  if (!request.aborted()) logger.error(`unexpected error while ${what}`, error);
+  return errorReply(
     500,
     "INTERNAL_SERVER_ERROR",
     `${what} failed unexpectedly; the server's log has the cause.`,
@@ -59,7 +103,7 @@ function failure(error: unknown, request: Request, logger: ErrorLogger, what: st
 }
 
 /** `<run id>` and the decoded `<path>` of `/artifacts/<run id>/<path>`. */
-function parseTarget(pathname: string): { runId: string; path: string } | Response {
+function parseTarget(pathname: string): { runId: string; path: string } | ArtifactReply {
   const rest = pathname.slice(artifactsPath.length + 1);
   const slash = rest.indexOf("/");
   const runId = slash < 0 ? rest : rest.slice(0, slash);
@@ -67,10 +111,10 @@ function parseTarget(pathname: string): { runId: string; path: string } | Respon
   try {
     path = slash < 0 ? "" : decodeURIComponent(rest.slice(slash + 1));
   } catch {
-    return errorResponse(400, "BAD_USER_INPUT", "The artifact path is not valid percent-encoding.");
+    return errorReply(400, "BAD_USER_INPUT", "The artifact path is not valid percent-encoding.");
   }
   if (!path)
-    return errorResponse(
+    return errorReply(
       400,
       "BAD_USER_INPUT",
       `Name a file: ${artifactsPath}/<run id>/<path>. A run's artifacts are listed by GraphQL: run(id) { artifacts(path) { path isDir size } }.`,
@@ -82,23 +126,22 @@ function parseTarget(pathname: string): { runId: string; path: string } | Respon
  * `/artifacts/<run id>/<path>`: `PUT` streams a body into the run's artifact store (replacing
  * a file at that path) and records its size, SHA-256 and content type; `GET` and `HEAD` serve
  * a file with its content type, length, ETag (the SHA-256) and single byte ranges. Bodies are
- * streamed both ways, never held whole.
+ * streamed both ways, never held whole. The caller has checked the token.
  */
-export async function handleArtifactRequest(
-  request: Request,
-  pathname: string,
+export async function answerArtifactRequest(
+  request: ArtifactRequest,
   options: ArtifactHttpOptions,
-): Promise<Response> {
+): Promise<ArtifactReply> {
   const method = request.method;
   if (method !== "PUT" && method !== "GET" && method !== "HEAD")
-    return errorResponse(
+    return errorReply(
       405,
       "METHOD_NOT_ALLOWED",
       `Use PUT to upload and GET to download ${artifactsPath}/<run id>/<path>.`,
       { allow: "GET, HEAD, PUT" },
     );
-  const target = parseTarget(pathname);
-  if (target instanceof Response) return target;
+  const target = parseTarget(request.pathname);
+  if ("status" in target) return target;
   try {
     validateArtifactPath(target.path);
   } catch (error) {
@@ -108,16 +151,16 @@ export async function handleArtifactRequest(
 }
 
 async function upload(
-  request: Request,
+  request: ArtifactRequest,
   { runId, path }: { runId: string; path: string },
   { db, stores, maxArtifactBytes, logger }: ArtifactHttpOptions,
-): Promise<Response> {
-  const declared = request.headers.get("content-length");
-  const size = declared === null ? undefined : Number(declared);
+): Promise<ArtifactReply> {
+  const declared = request.header("content-length");
+  const size = declared === undefined ? undefined : Number(declared);
   if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0))
-    return errorResponse(400, "BAD_USER_INPUT", `content-length: '${declared}' is not a size.`);
+    return errorReply(400, "BAD_USER_INPUT", `content-length: '${declared}' is not a size.`);
   if (size !== undefined && size > maxArtifactBytes)
-    return errorResponse(
+    return errorReply(
       413,
       "PAYLOAD_TOO_LARGE",
       `The artifact is ${size} bytes; this server takes artifacts of at most ${maxArtifactBytes} bytes.`,
@@ -129,29 +172,38 @@ async function upload(
     // An experiment may name any location (createExperiment's artifactLocation); the server
     // writes only under its own root, or anyone with the token could add files anywhere it can.
     if (!isUnder(run.artifactUri, db.artifactRoot))
-      return errorResponse(
+      return errorReply(
         403,
         "FORBIDDEN",
         `run '${runId}' keeps its artifacts at ${run.artifactUri}, outside this server's artifact root ${db.artifactRoot}; the server stores uploads under its root only (start it with --artifacts naming that location to upload there)`,
       );
     const store = stores.open(run.artifactUri);
     storeUri = store.uri;
-    const written = await store.write(path, request.body ?? "", {
-      contentType: request.headers.get("content-type") ?? undefined,
+    const { sha256Later, ...stored } = await store.writeHashingAside(path, request.body(), {
+      contentType: request.header("content-type"),
       maxBytes: maxArtifactBytes,
       size,
+      inlineHashBytes,
     });
+    let record: Awaited<ReturnType<typeof recordArtifact>>;
     try {
-      await recordArtifact(db, { runId, ...written });
+      record = await recordArtifact(db, { runId, ...stored });
     } catch (error) {
       // The run was deleted or collected while the body streamed: keep no file behind.
       await store.delete(path).catch(() => {});
       throw error;
     }
-    return Response.json(written, {
+    if (sha256Later)
+      recordSha256WhenHashed(
+        { db, logger },
+        { runId, path, lastModified: record.lastModified, size: stored.size },
+        sha256Later,
+      );
+    return {
       status: 201,
       headers: { location: artifactUrlPath(runId, path) },
-    });
+      json: stored,
+    };
   } catch (error) {
     return failure(error, request, logger, `storing '${path}' in ${storeUri ?? `run ${runId}`}`);
   }
@@ -171,7 +223,7 @@ export function artifactUrlPath(runId: string, path: string): string {
  * whole file (no header, several ranges, or one this parser does not take).
  */
 export function parseRange(
-  header: string | null,
+  header: string | undefined,
   size: number,
 ): ByteRange | "unsatisfiable" | undefined {
   const match = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
@@ -190,25 +242,27 @@ export function parseRange(
 }
 
 async function download(
-  request: Request,
+  request: ArtifactRequest,
   { runId, path }: { runId: string; path: string },
   { db, stores, logger }: ArtifactHttpOptions,
-): Promise<Response> {
+): Promise<ArtifactReply> {
   try {
     const run = await getRun(db, runId);
-    if (!run) return errorResponse(404, "NOT_FOUND", `no run with id '${runId}'`);
+    if (!run) return errorReply(404, "NOT_FOUND", `no run with id '${runId}'`);
     const store = stores.open(run.artifactUri);
     const [stat, record] = await Promise.all([
       store.stat(path),
       getArtifactRecord(db, runId, path),
     ]);
     if (!stat)
-      return errorResponse(
+      return errorReply(
         404,
         "NOT_FOUND",
         `run '${runId}' has no artifact file '${path}' (a folder's files are listed by GraphQL: run { artifacts(path) })`,
       );
-    const etag = record && record.size === stat.size ? `"${record.sha256}"` : undefined;
+    // While a large upload's SHA-256 is being computed, the file goes without an ETag.
+    const sha256 = record?.sha256 && record.size === stat.size ? record.sha256 : undefined;
+    const etag = sha256 && `"${sha256}"`;
     const headers: Record<string, string> = {
       "content-type": record?.contentType ?? contentTypeFor(path),
       "accept-ranges": "bytes",
@@ -217,13 +271,13 @@ async function download(
       // Artifacts are whatever runs uploaded: never run them as a page of this origin.
       "content-security-policy": "sandbox",
       "x-content-type-options": "nosniff",
-      ...(etag && { etag, "x-labbook-sha256": record?.sha256 ?? "" }),
+      ...(etag && sha256 && { etag, "x-labbook-sha256": sha256 }),
     };
-    const ifRange = request.headers.get("if-range");
+    const ifRange = request.header("if-range");
     const range =
-      ifRange && ifRange !== etag ? undefined : parseRange(request.headers.get("range"), stat.size);
+      ifRange && ifRange !== etag ? undefined : parseRange(request.header("range"), stat.size);
     if (range === "unsatisfiable")
-      return errorResponse(
+      return errorReply(
         416,
         "RANGE_NOT_SATISFIABLE",
         `The range is outside the file (${stat.size} bytes).`,
@@ -233,10 +287,39 @@ async function download(
     const length = range ? range.end - range.start + 1 : stat.size;
     headers["content-length"] = String(length);
     if (range) headers["content-range"] = `bytes ${range.start}-${range.end}/${stat.size}`;
-    if (request.method === "HEAD" || length === 0) return new Response(null, { status, headers });
-    const body = await store.read(path, range);
-    return new Response(Readable.toWeb(body) as ReadableStream<Uint8Array>, { status, headers });
+    if (request.method === "HEAD" || length === 0) return { status, headers };
+    return { status, headers, stream: await store.read(path, range) };
   } catch (error) {
     return failure(error, request, logger, `reading '${path}' of run ${runId}`);
   }
+}
+
+/**
+ * The artifact route for a fetch `Request` (`app.fetch`, or a server that is not Node's):
+ * the same answers as the Node road, with the body converted to and from web streams.
+ */
+export async function handleArtifactRequest(
+  request: Request,
+  pathname: string,
+  options: ArtifactHttpOptions,
+): Promise<Response> {
+  const reply = await answerArtifactRequest(
+    {
+      method: request.method,
+      pathname,
+      header: (name) => request.headers.get(name) ?? undefined,
+      body: () =>
+        request.body
+          ? Readable.from(request.body as unknown as AsyncIterable<Uint8Array>, {
+              objectMode: false,
+            })
+          : Readable.from([]),
+      aborted: () => request.signal?.aborted ?? false,
+    },
+    options,
+  );
+  if (reply.json !== undefined)
+    return Response.json(reply.json, { status: reply.status, headers: reply.headers });
+  const body = reply.stream && (Readable.toWeb(reply.stream) as ReadableStream<Uint8Array>);
+  return new Response(body ?? null, { status: reply.status, headers: reply.headers });
 }

@@ -10,6 +10,7 @@ import {
   collectableRuns,
   type Db,
   type GcSelection,
+  loggedModelLocations,
   purgeExperiment,
   purgeRunRows,
   type RunFootprint,
@@ -131,8 +132,21 @@ export async function collectGarbage(
   const experiments: CollectableExperiment[] = [];
   if (!options.runIds)
     for (const experiment of await collectableExperiments(db, selection)) {
+      // Its logged models (MLflow 3) go with it, rows and files: where the files are is read first.
+      const modelLocations = await loggedModelLocations(db, experiment.id);
       if (!(await purgeExperiment(db, experiment.id))) continue;
       experiments.push(experiment);
+      for (const location of modelLocations)
+        if (location.startsWith(`${db.artifactRoot}/`))
+          await stores
+            .open(location.replace(/\/artifacts$/, ""))
+            .deleteAll()
+            .catch(() => {});
+      if (modelLocations.length > 0)
+        await stores
+          .open(`${experiment.artifactLocation}/models`)
+          .removeIfEmpty()
+          .catch(() => {});
       // Its folder, when it is the one the server made (a location given at creation may be
       // any folder, and is not ours to remove).
       if (experiment.artifactLocation === `${db.artifactRoot}/${experiment.id}`)

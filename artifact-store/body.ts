@@ -28,6 +28,11 @@ export interface MeasureOptions {
   maxBytes?: number | undefined;
   /** The size the sender announced (content-length): fails unless exactly this many came. */
   expectedSize?: number | undefined;
+  /**
+   * Hash only bodies of at most this many bytes (default: all); past it the hashing stops and
+   * `sha256` is null, for a body that will be hashed from where it is stored.
+   */
+  inlineHashBytes?: number | undefined;
 }
 
 /**
@@ -36,21 +41,31 @@ export interface MeasureOptions {
  */
 export class Measure extends Transform {
   byteCount = 0;
-  readonly #hash: Hash = createHash("sha256");
-  #sha256: string | undefined;
+  #hash: Hash | undefined = createHash("sha256");
+  #sha256: string | null | undefined;
   readonly #maxBytes: number | undefined;
   readonly #expectedSize: number | undefined;
+  readonly #inlineHashBytes: number;
 
   constructor(options: MeasureOptions = {}) {
     super();
     this.#maxBytes = options.maxBytes;
     this.#expectedSize = options.expectedSize;
+    this.#inlineHashBytes = options.inlineHashBytes ?? Number.POSITIVE_INFINITY;
   }
 
-  /** The hex SHA-256 of everything that came through, once the stream has ended. */
-  get sha256(): string {
+  /**
+   * The hex SHA-256 of everything that came through, once the stream has ended; null when
+   * the body was larger than `inlineHashBytes`.
+   */
+  get sha256(): string | null {
     if (this.#sha256 === undefined) throw new Error("the body has not ended yet");
     return this.#sha256;
+  }
+
+  /** Whether the body is still being hashed as it passes (it is not past `inlineHashBytes`). */
+  get hashing(): boolean {
+    return this.#hash !== undefined;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
@@ -62,7 +77,8 @@ export class Measure extends Transform {
           `the artifact is larger than the limit of ${this.#maxBytes} bytes`,
         ),
       );
-    this.#hash.update(chunk);
+    if (this.byteCount > this.#inlineHashBytes) this.#hash = undefined;
+    this.#hash?.update(chunk);
     callback(null, chunk);
   }
 
@@ -74,7 +90,7 @@ export class Measure extends Transform {
           `the body ended after ${this.byteCount} of the ${this.#expectedSize} bytes announced`,
         ),
       );
-    this.#sha256 = this.#hash.digest("hex");
+    this.#sha256 = this.#hash?.digest("hex") ?? null;
     callback();
   }
 }

@@ -6,6 +6,7 @@
 export { type ArtifactBody, bodyStream, Measure } from "./body.ts";
 export { chooseContentType, contentTypeFor, defaultContentType } from "./content-type.ts";
 export { type ArtifactErrorKind, ArtifactStoreError, isArtifactStoreError } from "./errors.ts";
+export { FileHasher, fileHasher } from "./file-hasher.ts";
 export { LocalArtifactStore } from "./local.ts";
 export {
   type ArtifactLocation,
@@ -26,6 +27,8 @@ export type {
   ByteRange,
   DeleteResult,
   FileStat,
+  HashingAsideOptions,
+  StoredArtifact,
   StoredFile,
   WriteOptions,
   WrittenArtifact,

@@ -1,6 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { lstat, mkdir, readdir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import {
+  type FileHandle,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+} from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -8,12 +19,16 @@ import { pathToFileURL } from "node:url";
 import { type ArtifactBody, bodyStream, Measure } from "./body.ts";
 import { chooseContentType } from "./content-type.ts";
 import { ArtifactStoreError } from "./errors.ts";
+import { type FollowedFile, fileHasher } from "./file-hasher.ts";
+import { FileSink, syncFolders } from "./file-sink.ts";
 import { validateArtifactFolder, validateArtifactPath } from "./paths.ts";
 import type {
   ArtifactStore,
   ByteRange,
   DeleteResult,
   FileStat,
+  HashingAsideOptions,
+  StoredArtifact,
   StoredFile,
   WriteOptions,
   WrittenArtifact,
@@ -21,15 +36,17 @@ import type {
 
 /** Uploads in progress are written beside their target under this name, then renamed. */
 const partPattern = /^\.labbook-[0-9a-f-]{36}\.part$/;
-/** Large reads and writes: fewer system calls per file. */
+/** Large reads: fewer system calls per file. */
 const chunkBytes = 1024 * 1024;
+/** When the hash thread is this close behind at the end of an upload, the upload waits for it. */
+const waitForHashBytes = 8 * 1024 * 1024;
 
 const codeOf = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code;
 
 /**
  * A store in a local folder: `<root>/<path>`. Uploads stream into a temporary file beside
- * the target and are renamed over it once complete, so a reader sees the old file or the new
- * one, never half of one.
+ * the target and are renamed over it once complete and flushed to disk, so a reader sees the
+ * old file or the new one, never half of one, and a crash loses nothing that was stored.
  */
 export class LocalArtifactStore implements ArtifactStore {
   readonly uri: string;
@@ -56,12 +73,44 @@ export class LocalArtifactStore implements ArtifactStore {
     body: ArtifactBody,
     options: WriteOptions = {},
   ): Promise<WrittenArtifact> {
+    const { sha256Later, ...stored } = await this.#store(
+      path,
+      body,
+      options,
+      Number.POSITIVE_INFINITY,
+    );
+    return { ...stored, sha256: stored.sha256 ?? (await sha256Later) ?? "" };
+  }
+
+  writeHashingAside(
+    path: string,
+    body: ArtifactBody,
+    options: HashingAsideOptions,
+  ): Promise<StoredArtifact> {
+    return this.#store(path, body, options, options.inlineHashBytes);
+  }
+
+  /**
+   * Streams the body into a new file beside the target, flushes it to disk, renames it over the
+   * target and flushes the folder: once this resolves, the file survives a crash. A body past
+   * `inlineHashBytes` is hashed by the hash thread, which reads the new file (from the page
+   * cache) as it is written, through its own descriptor: renames and later uploads to the same
+   * path cannot change what it reads.
+   */
+  async #store(
+    path: string,
+    body: ArtifactBody,
+    options: WriteOptions,
+    inlineHashBytes: number,
+  ): Promise<StoredArtifact> {
     const file = this.#file(path);
+    const folder = dirname(file);
     const contentType = chooseContentType(path, options.contentType);
     if ((await lstat(file).catch(() => undefined))?.isDirectory())
       throw new ArtifactStoreError("invalid", `'${path}' is a folder of artifacts, not a file`);
+    let created: string | undefined;
     try {
-      await mkdir(dirname(file), { recursive: true });
+      created = await mkdir(folder, { recursive: true });
     } catch (error) {
       if (codeOf(error) === "ENOTDIR" || codeOf(error) === "EEXIST")
         throw new ArtifactStoreError(
@@ -71,22 +120,67 @@ export class LocalArtifactStore implements ArtifactStore {
         );
       throw error;
     }
-    const part = join(dirname(file), `.labbook-${randomUUID()}.part`);
-    const measure = new Measure({ maxBytes: options.maxBytes, expectedSize: options.size });
+    const part = join(folder, `.labbook-${randomUUID()}.part`);
+    const measure = new Measure({
+      maxBytes: options.maxBytes,
+      expectedSize: options.size,
+      inlineHashBytes,
+    });
+    let sink: FileSink | undefined;
+    let reader: FileHandle | undefined;
+    let followed: FollowedFile | undefined;
+    const release = () => {
+      const handle = reader;
+      if (handle) void (followed?.settled ?? Promise.resolve()).then(() => handle.close());
+    };
     try {
-      await pipeline(
-        bodyStream(body),
-        measure,
-        createWriteStream(part, { flags: "wx", highWaterMark: chunkBytes }),
-      );
+      sink = await FileSink.create(part, (written) => {
+        // Once the body is past the inline limit, the hash thread reads the file as it grows.
+        if (!measure.hashing && reader) followed ??= fileHasher.follow(reader.fd);
+        followed?.grow(written);
+      });
+      // Opened while the new file has its temporary name: what it reads is this upload's.
+      if (Number.isFinite(inlineHashBytes)) reader = await open(part, "r");
+      await pipeline(bodyStream(body), measure, sink);
       await rename(part, file);
+      await syncFolders(folder, created);
     } catch (error) {
+      sink?.destroy();
+      void followed?.cancel();
+      release();
       await rm(part, { force: true }).catch(() => {});
       if (codeOf(error) === "EISDIR")
         throw new ArtifactStoreError("invalid", `'${path}' is a folder of artifacts, not a file`);
       throw error;
     }
-    return { path, size: measure.byteCount, sha256: measure.sha256, contentType };
+    release();
+    const size = measure.byteCount;
+    const sha256 = measure.sha256;
+    if (sha256 !== null) return { path, size, sha256, contentType, sha256Later: undefined };
+    if (!followed) throw new Error(`'${path}' was neither hashed as it came nor followed`);
+    const sha256Later = followed.end(size);
+    // Nearly there: a short wait spares the index a second write.
+    if (followed.lag(size) <= waitForHashBytes)
+      return { path, size, sha256: await sha256Later, contentType, sha256Later: undefined };
+    return { path, size, sha256: null, contentType, sha256Later };
+  }
+
+  async hashStored(path: string): Promise<{ sha256: string; size: number }> {
+    const file = this.#file(path);
+    let handle: FileHandle;
+    try {
+      handle = await open(file, "r");
+    } catch (error) {
+      if (["ENOENT", "ENOTDIR", "EISDIR"].includes(codeOf(error) ?? ""))
+        throw new ArtifactStoreError("not_found", `there is no artifact '${path}'`);
+      throw error;
+    }
+    try {
+      const { size } = await handle.stat();
+      return { sha256: await fileHasher.hash(handle.fd, size), size };
+    } finally {
+      await handle.close();
+    }
   }
 
   async stat(path: string): Promise<FileStat | undefined> {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream";
 import {
@@ -18,6 +19,8 @@ import type {
   ByteRange,
   DeleteResult,
   FileStat,
+  HashingAsideOptions,
+  StoredArtifact,
   StoredFile,
   WriteOptions,
   WrittenArtifact,
@@ -139,7 +142,34 @@ export class S3ArtifactStore implements ArtifactStore {
       const cause = measure.errored ?? error;
       throw this.#translate(cause, `cannot store '${path}'`);
     }
-    return { path, size: measure.byteCount, sha256: measure.sha256, contentType };
+    // Without an inline limit, Measure hashes every byte.
+    return { path, size: measure.byteCount, sha256: measure.sha256 ?? "", contentType };
+  }
+
+  /**
+   * As `write`: the body is hashed as it streams to the bucket (reading it back to hash it
+   * would cost a second transfer), so the SHA-256 is always known at the end.
+   */
+  async writeHashingAside(
+    path: string,
+    body: ArtifactBody,
+    options: HashingAsideOptions,
+  ): Promise<StoredArtifact> {
+    return { ...(await this.write(path, body, options)), sha256Later: undefined };
+  }
+
+  async hashStored(path: string): Promise<{ sha256: string; size: number }> {
+    const hash = createHash("sha256");
+    let size = 0;
+    try {
+      for await (const chunk of await this.read(path)) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+      }
+    } catch (error) {
+      throw this.#translate(error, `cannot read '${path}'`);
+    }
+    return { sha256: hash.digest("hex"), size };
   }
 
   async stat(path: string): Promise<FileStat | undefined> {

@@ -16,6 +16,20 @@ export interface WrittenArtifact {
   contentType: string;
 }
 
+/**
+ * What `writeHashingAside` stored. The file is durable (on disk, or in the bucket); its
+ * SHA-256 is here when it was known by then, else `sha256Later` resolves with it.
+ */
+export interface StoredArtifact {
+  path: string;
+  size: number;
+  /** Hex SHA-256 of the content, or null while it is still being computed. */
+  sha256: string | null;
+  contentType: string;
+  /** When `sha256` is null: resolves with it once computed (rejects if it cannot be). */
+  sha256Later: Promise<string> | undefined;
+}
+
 export interface WriteOptions {
   /** Media type to store with the file (S3 serves it back); guessed from the name when absent. */
   contentType?: string | undefined;
@@ -23,6 +37,14 @@ export interface WriteOptions {
   maxBytes?: number | undefined;
   /** The announced size (content-length): a body of another size is refused and not kept. */
   size?: number | undefined;
+}
+
+export interface HashingAsideOptions extends WriteOptions {
+  /**
+   * A body of at most this many bytes is hashed as it streams in; a larger one is hashed
+   * beside the upload, off the event loop, and may not be done when the file is.
+   */
+  inlineHashBytes: number;
 }
 
 export interface FileStat {
@@ -53,9 +75,22 @@ export interface ArtifactStore {
   readonly uri: string;
   /**
    * Streams a body into `path`, replacing what was there only once the whole body has
-   * arrived: a failed or refused upload leaves the previous content (or nothing).
+   * arrived: a failed or refused upload leaves the previous content (or nothing). Resolves
+   * once the file is durable (flushed to disk; completed in the bucket) and hashed.
    */
   write(path: string, body: ArtifactBody, options?: WriteOptions): Promise<WrittenArtifact>;
+  /**
+   * As `write`, but resolves as soon as the file is durable, with its SHA-256 only if that is
+   * known by then: a store that can hash a large file faster apart from its upload (a local
+   * folder, from the page cache, on another thread) leaves it to `sha256Later`.
+   */
+  writeHashingAside(
+    path: string,
+    body: ArtifactBody,
+    options: HashingAsideOptions,
+  ): Promise<StoredArtifact>;
+  /** The SHA-256 and size of a stored file, read back; `not_found` when missing. */
+  hashStored(path: string): Promise<{ sha256: string; size: number }>;
   /** The size and time of a file; undefined when there is no file at `path`. */
   stat(path: string): Promise<FileStat | undefined>;
   /** A stream of the file's bytes (or of a range of them); `not_found` when missing. */

@@ -1,6 +1,8 @@
 import { benchArtifacts } from "./artifacts.ts";
 import { benchHistory } from "./history.ts";
 import { benchIngestion } from "./ingestion.ts";
+import { benchMlflowLogBatch } from "./mlflow-log-batch.ts";
+import { benchReportBuild } from "./report-build.ts";
 import { benchSdkOverhead } from "./sdk-overhead.ts";
 import { benchSearch } from "./search.ts";
 import { benchServing } from "./serving.ts";
@@ -13,6 +15,8 @@ const benches: Record<string, () => Promise<string[]>> = {
   artifacts: benchArtifacts,
   sdk: benchSdkOverhead,
   serving: benchServing,
+  mlflow: benchMlflowLogBatch,
+  "report-build": benchReportBuild,
 };
 
 const only = process.argv.slice(2);

@@ -1,56 +1,84 @@
-import { backupCommand, backupHelp } from "./commands/backup.ts";
-import { experimentsCommand, experimentsHelp } from "./commands/experiments.ts";
-import { gcCommand, gcHelp } from "./commands/gc.ts";
-import { modelsCommand, modelsHelp } from "./commands/models.ts";
-import { reportCommand, reportHelp } from "./commands/report.ts";
-import { runCommand, runHelp } from "./commands/run.ts";
-import { runsCommand, runsHelp } from "./commands/runs.ts";
-import { serverCommand, serverHelp } from "./commands/server.ts";
 import { envHelp, envVars } from "./env.ts";
 import { reportFailure } from "./report-failure.ts";
 
-const commands: Record<
-  string,
-  { run: (args: string[]) => Promise<void>; help: string; summary: string }
-> = {
+interface LoadedCommand {
+  run: (args: string[]) => Promise<void>;
+  help: string;
+}
+
+/**
+ * Each command's module is imported when it runs: `labbook server` should not load Astro and
+ * TF.js, and `labbook --help` nothing at all.
+ */
+const commands: Record<string, { load: () => Promise<LoadedCommand>; summary: string }> = {
   server: {
-    run: serverCommand,
-    help: serverHelp,
+    load: async () => {
+      const { serverCommand, serverHelp } = await import("./commands/server.ts");
+      return { run: serverCommand, help: serverHelp };
+    },
     summary: "Serve the GraphQL API (and GraphiQL) over the tracking data.",
   },
   experiments: {
-    run: experimentsCommand,
-    help: experimentsHelp,
+    load: async () => {
+      const { experimentsCommand, experimentsHelp } = await import("./commands/experiments.ts");
+      return { run: experimentsCommand, help: experimentsHelp };
+    },
     summary: "List, create, delete and restore experiments.",
   },
   runs: {
-    run: runsCommand,
-    help: runsHelp,
+    load: async () => {
+      const { runsCommand, runsHelp } = await import("./commands/runs.ts");
+      return { run: runsCommand, help: runsHelp };
+    },
     summary: "List runs with their params and final metrics; show one run.",
   },
   run: {
-    run: runCommand,
-    help: runHelp,
+    load: async () => {
+      const { runCommand, runHelp } = await import("./commands/run.ts");
+      return { run: runCommand, help: runHelp };
+    },
     summary: "Run a project's entry point (MLproject) as a tracked run.",
   },
   models: {
-    run: modelsCommand,
-    help: modelsHelp,
+    load: async () => {
+      const { modelsCommand, modelsHelp } = await import("./commands/models.ts");
+      return { run: modelsCommand, help: modelsHelp };
+    },
     summary: "The model registry: list models and versions, set aliases, serve a model.",
   },
   report: {
-    run: reportCommand,
-    help: reportHelp,
+    load: async () => {
+      const { reportCommand, reportHelp } = await import("./commands/report.ts");
+      return { run: reportCommand, help: reportHelp };
+    },
     summary: "Build a static report (pages, charts, embeds) that works offline and from disk.",
   },
+  chart: {
+    load: async () => {
+      const { chartCommand, chartHelp } = await import("./commands/chart.ts");
+      return { run: chartCommand, help: chartHelp };
+    },
+    summary: "Write one chart of a metric (SVG, PNG, Vega-Lite JSON or HTML) for docs.",
+  },
   backup: {
-    run: backupCommand,
-    help: backupHelp,
+    load: async () => {
+      const { backupCommand, backupHelp } = await import("./commands/backup.ts");
+      return { run: backupCommand, help: backupHelp };
+    },
     summary: "Write a consistent copy of the database, even while a server writes it.",
   },
+  demo: {
+    load: async () => {
+      const { demoCommand, demoHelp } = await import("./commands/demo.ts");
+      return { run: demoCommand, help: demoHelp };
+    },
+    summary: "Train MNIST three ways, crown a champion, build and serve the report (npm start).",
+  },
   gc: {
-    run: gcCommand,
-    help: gcHelp,
+    load: async () => {
+      const { gcCommand, gcHelp } = await import("./commands/gc.ts");
+      return { run: gcCommand, help: gcHelp };
+    },
     summary: "Delete deleted runs for good: their data and their artifact files.",
   },
 };
@@ -73,7 +101,8 @@ async function main(argv: string[]): Promise<void> {
   const [name, ...args] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     const topic = name === "help" ? args[0] : undefined;
-    console.log((topic && commands[topic]?.help) || mainHelp);
+    const command = topic ? commands[topic] : undefined;
+    console.log(command ? (await command.load()).help : mainHelp);
     return;
   }
   if (name === "--version" || name === "-v") {
@@ -89,7 +118,7 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  await command.run(args);
+  await (await command.load()).run(args);
 }
 
 /** Runs the `labbook` command line with the given arguments (without `node` and the script). */

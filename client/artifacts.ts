@@ -2,13 +2,21 @@ import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { Readable, Transform } from "node:stream";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { retryDelay } from "./backoff.ts";
+import {
+  type ArtifactTarget,
+  answerText,
+  artifactUrl,
+  sendArtifactRequest,
+  withRetries,
+} from "./artifact-requests.ts";
 import { embeddedServerUrl } from "./embedded-server.ts";
-import { errorKindOf, LabbookError } from "./errors.ts";
+import { LabbookError } from "./errors.ts";
 import { installExitHooks } from "./exit-hooks.ts";
 import { GraphQLClient } from "./graphql-client.ts";
+
+export type { ArtifactTarget } from "./artifact-requests.ts";
 
 /**
  * A file stored with a run, as the server recorded it.
@@ -20,8 +28,12 @@ export interface ArtifactInfo {
   /** Relative to the run's artifacts: `checkpoints/model.bin`. */
   path: string;
   size: number;
-  /** Hex SHA-256 of the content, computed by the server as it arrived. */
-  sha256: string;
+  /**
+   * Hex SHA-256 of the content, computed by the server; null when the server answered before
+   * it was done (a large file on a fast disk: it is recorded a moment later, and listings show
+   * it then).
+   */
+  sha256: string | null;
   contentType: string;
 }
 
@@ -84,91 +96,6 @@ function checkedPath(path: string): string {
 const joinArtifactPath = (folder: string | undefined, name: string) =>
   folder ? `${folder.replace(/\/+$/, "")}/${name}` : name;
 
-/**
- * How artifact requests reach the server: its client (base URL, token, rediscovery) and how
- * long to keep trying while it is away.
- *
- * @example
- * const target: ArtifactTarget = { client, retryForMs: 60_000, maxRetryDelayMs: 5000 };
- */
-export interface ArtifactTarget {
-  client: GraphQLClient;
-  /** Keep retrying an unreachable or busy server this long (then reject). */
-  retryForMs: number;
-  maxRetryDelayMs: number;
-}
-
-/** `<base>/artifacts/<run id>/<path>`, each segment percent-encoded. */
-const artifactUrl = (base: string, runId: string, path: string) =>
-  `${base}/artifacts/${runId}/${path.split("/").map(encodeURIComponent).join("/")}`;
-
-interface ErrorBody {
-  errors?: { message?: string; extensions?: { code?: string } }[];
-}
-
-async function errorOf(response: Response, what: string): Promise<LabbookError> {
-  const text = await response.text().catch(() => "");
-  let body: ErrorBody | undefined;
-  try {
-    body = JSON.parse(text) as ErrorBody;
-  } catch {
-    body = undefined;
-  }
-  const first = body?.errors?.[0];
-  const code = first?.extensions?.code ?? `HTTP_${response.status}`;
-  return new LabbookError(
-    `${what}: ${first?.message ?? `the server answered HTTP ${response.status} ${text.slice(0, 200)}`}`,
-    code,
-    errorKindOf(code) === "rejected" ||
-      (response.status >= 400 && response.status < 500 && response.status !== 429)
-      ? "rejected"
-      : response.status === 503 || response.status === 429
-        ? "transient"
-        : "server",
-  );
-}
-
-/**
- * Sends one request built by `attempt` (a fresh body each time), again while the server
- * cannot be reached or is busy, until `retryForMs`; a refusal (4xx) rejects at once, an
- * unexpected server error after three tries.
- */
-async function withRetries(
-  target: ArtifactTarget,
-  what: string,
-  attempt: (baseUrl: string, headers: Record<string, string>) => Promise<Response>,
-): Promise<Response> {
-  const deadline = Date.now() + target.retryForMs;
-  let serverErrors = 0;
-  for (let tries = 0; ; tries++) {
-    const { client } = target;
-    const headers: Record<string, string> = client.token
-      ? { authorization: `Bearer ${client.token}` }
-      : {};
-    let failure: LabbookError;
-    try {
-      const response = await attempt(client.url, headers);
-      if (response.ok) return response;
-      failure = await errorOf(response, what);
-      if (failure.kind === "rejected") throw failure;
-      if (failure.kind === "server" && ++serverErrors >= 3) throw failure;
-    } catch (error) {
-      // fetch fails with a TypeError when no answer came; anything else is not the network's.
-      if (!(error instanceof TypeError)) throw error;
-      failure = new LabbookError(
-        `${what}: cannot reach the labbook server at ${client.url} (${(error as Error)?.message ?? error})`,
-        "UNREACHABLE",
-        "transient",
-        { cause: error },
-      );
-      await client.findServerAgain();
-    }
-    const wait = retryDelay(tries, 200, target.maxRetryDelayMs);
-    if (Date.now() + wait > deadline) throw failure;
-    await new Promise((done) => setTimeout(done, wait));
-  }
-}
-
 /** The size of a local file to upload; a `BAD_USER_INPUT` LabbookError when it cannot be read. */
 async function localFileSize(file: string, what: string): Promise<number> {
   try {
@@ -203,25 +130,25 @@ export async function uploadArtifact(
   checkedPath(path);
   const what = `artifact '${path}' of run ${runId} not stored`;
   const size = "file" in source ? await localFileSize(source.file, what) : undefined;
-  const response = await withRetries(target, what, async (base, headers) => {
-    if ("file" in source) {
-      const init: RequestInit & { duplex: "half" } = {
-        method: "PUT",
-        headers: { ...headers, "content-length": String(size) },
-        body: Readable.toWeb(
-          createReadStream(source.file, { highWaterMark: 1024 * 1024 }),
-        ) as ReadableStream<Uint8Array>,
-        duplex: "half",
-      };
-      return fetch(artifactUrl(base, runId, path), init);
-    }
-    return fetch(artifactUrl(base, runId, path), {
+  const response = await withRetries(target, what, (base, headers) =>
+    sendArtifactRequest({
       method: "PUT",
-      headers: { ...headers, ...(source.contentType && { "content-type": source.contentType }) },
-      body: source.bytes as Uint8Array<ArrayBuffer>,
-    });
-  });
-  return (await response.json()) as ArtifactInfo;
+      url: artifactUrl(base, runId, path),
+      ...("file" in source
+        ? {
+            headers: { ...headers, "content-length": String(size) },
+            body: createReadStream(source.file, { highWaterMark: 1024 * 1024 }),
+          }
+        : {
+            headers: {
+              ...headers,
+              ...(source.contentType && { "content-type": source.contentType }),
+            },
+            body: source.bytes,
+          }),
+    }),
+  );
+  return JSON.parse(await answerText(response)) as ArtifactInfo;
 }
 
 /** Files under a local folder, recursively (symbolic links to files included), sorted. */
@@ -323,16 +250,13 @@ export async function downloadArtifactFile(
   await mkdir(dirname(localFile), { recursive: true });
   const part = join(dirname(localFile), `.labbook-${randomUUID()}.part`);
   const response = await withRetries(target, what, (base, headers) =>
-    fetch(artifactUrl(base, runId, path), { headers }),
+    sendArtifactRequest({ method: "GET", url: artifactUrl(base, runId, path), headers }),
   );
   const hasher = new Sha256Stream();
   try {
-    await pipeline(
-      Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>),
-      hasher,
-      createWriteStream(part, { highWaterMark: 1024 * 1024 }),
-    );
-    const expected = response.headers.get("x-labbook-sha256");
+    await pipeline(response, hasher, createWriteStream(part, { highWaterMark: 1024 * 1024 }));
+    // Absent while the server is still computing it (a large file just uploaded).
+    const expected = response.headers["x-labbook-sha256"];
     const actual = hasher.hash.digest("hex");
     if (expected && expected !== actual)
       throw new LabbookError(

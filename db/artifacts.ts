@@ -1,9 +1,14 @@
-import { and, asc, eq, gte, inArray, lt, or } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, lt, or, type SQL } from "drizzle-orm";
 import { conflict, invalid } from "./errors.ts";
 import { groupBy } from "./group-by.ts";
 import type { Db, WriteTx } from "./open-db.ts";
 import { type Run, requireRun, toRun } from "./runs.ts";
-import { type ArtifactRow, artifactTable, runPurgeTable } from "./schema/index.ts";
+import {
+  type ArtifactRow,
+  artifactTable,
+  type loggedModelArtifactTable,
+  runPurgeTable,
+} from "./schema/index.ts";
 import { nowMs } from "./time.ts";
 
 /**
@@ -11,7 +16,28 @@ import { nowMs } from "./time.ts";
  * and content type. Paths arrive validated (relative, `/`-separated, no `.`/`..`/empty
  * segments); the files are in the run's artifact store, at `<artifactUri>/<path>`.
  */
-export type ArtifactRecord = ArtifactRow;
+export type ArtifactRecord = Omit<ArtifactRow, "sha256"> & {
+  /** Null while it is being computed (a large file, hashed after it was stored). */
+  sha256: string | null;
+};
+
+/**
+ * How a SHA-256 still being computed is kept in the index's column (which takes no null):
+ * records leave this file with null instead.
+ */
+export const pendingSha256 = "";
+
+/** A row as the rest of labbook sees it: a pending SHA-256 is null. */
+export const toArtifactRecord = (row: ArtifactRow): ArtifactRecord => ({
+  ...row,
+  sha256: row.sha256 === pendingSha256 ? null : row.sha256,
+});
+
+/** What a listing needs of an indexed file, whoever owns it (a run, a logged model). */
+export type IndexedFile = Pick<
+  ArtifactRecord,
+  "path" | "size" | "sha256" | "contentType" | "lastModified"
+>;
 
 /** A file, or a folder (the files under it, summed), as listings show them. */
 export interface ArtifactEntry {
@@ -41,7 +67,7 @@ export async function artifactsByRunIds(
   return groupBy(
     rows,
     (row) => row.runId,
-    (row) => row,
+    (row) => toArtifactRecord(row),
   );
 }
 
@@ -54,10 +80,10 @@ export async function getArtifactRecord(
     .select()
     .from(artifactTable)
     .where(and(eq(artifactTable.runId, runId), eq(artifactTable.path, path)));
-  return row;
+  return row && toArtifactRecord(row);
 }
 
-const fileEntry = (record: ArtifactRecord): ArtifactEntry => ({
+const fileEntry = (record: IndexedFile): ArtifactEntry => ({
   path: record.path,
   isDir: false,
   size: record.size,
@@ -72,7 +98,7 @@ const fileEntry = (record: ArtifactRecord): ArtifactEntry => ({
  * nothing in it, lists as empty (as MLflow's `list_artifacts`).
  */
 export function listArtifactEntries(
-  records: readonly ArtifactRecord[],
+  records: readonly IndexedFile[],
   folder: string,
   recursive = false,
 ): ArtifactEntry[] {
@@ -107,7 +133,7 @@ export function listArtifactEntries(
 
 /** The file or folder at `path` ("" is the top folder); undefined when there is none. */
 export function findArtifactEntry(
-  records: readonly ArtifactRecord[],
+  records: readonly IndexedFile[],
   path: string,
 ): ArtifactEntry | undefined {
   const file = records.find((record) => record.path === path);
@@ -135,18 +161,37 @@ const parentsOf = (path: string): string[] => {
  * file, or it is a folder itself. (A local folder could not hold both; S3 could, and then the
  * two stores would disagree.)
  */
-async function pathConflict(tx: Db["orm"] | WriteTx, runId: string, path: string) {
+const pathConflict = (tx: Db["orm"] | WriteTx, runId: string, path: string) =>
+  artifactPathConflict(tx, {
+    table: artifactTable,
+    owner: eq(artifactTable.runId, runId),
+    path,
+  });
+
+/**
+ * The same rule for any index of files (a run's, a logged model's): `owner` selects the
+ * owner's rows of `table`.
+ */
+export async function artifactPathConflict(
+  tx: Db["orm"] | WriteTx,
+  target: {
+    table: typeof artifactTable | typeof loggedModelArtifactTable;
+    owner: SQL;
+    path: string;
+  },
+): Promise<string | undefined> {
+  const { table, owner, path } = target;
   const parents = parentsOf(path);
   const [clash] = await tx
-    .select({ path: artifactTable.path })
-    .from(artifactTable)
+    .select({ path: table.path })
+    .from(table)
     .where(
       and(
-        eq(artifactTable.runId, runId),
+        owner,
         or(
-          parents.length > 0 ? inArray(artifactTable.path, parents) : undefined,
+          parents.length > 0 ? inArray(table.path, parents) : undefined,
           // Every path under `path/`: '0' sorts right after '/'.
-          and(gte(artifactTable.path, `${path}/`), lt(artifactTable.path, `${path}0`)),
+          and(gte(table.path, `${path}/`), lt(table.path, `${path}0`)),
         ),
       ),
     )
@@ -193,17 +238,30 @@ export interface RecordArtifactInput {
 }
 
 /**
- * Adds (or replaces) a file in a run's index once it is stored. Checked again here, in the
- * write transaction: a run deleted or collected while its upload streamed refuses it, and the
- * caller then removes the file it stored.
+ * Adds (or replaces) a file in a run's index once it is stored; `sha256` null when it is still
+ * being computed (`recordArtifactSha256` adds it). Checked again here, in the write
+ * transaction: a run deleted or collected while its upload streamed refuses it, and the caller
+ * then removes the file it stored. Each upload of a path gets a later `lastModified` than the
+ * one before, even within a millisecond: it tells the uploads of a path apart.
  */
-export async function recordArtifact(db: Db, input: RecordArtifactInput): Promise<ArtifactRecord> {
+export async function recordArtifact(
+  db: Db,
+  input: Omit<RecordArtifactInput, "sha256"> & { sha256: string | null },
+): Promise<ArtifactRecord> {
   return db.write(async (tx) => {
     await requireRun(tx, input.runId, { active: true });
     await assertNotPurging(tx, input.runId);
     const problem = await pathConflict(tx, input.runId, input.path);
     if (problem) throw conflict(problem, "path");
-    const row = { ...input, lastModified: nowMs() };
+    const [previous] = await tx
+      .select({ lastModified: artifactTable.lastModified })
+      .from(artifactTable)
+      .where(and(eq(artifactTable.runId, input.runId), eq(artifactTable.path, input.path)));
+    const row = {
+      ...input,
+      sha256: input.sha256 ?? pendingSha256,
+      lastModified: Math.max(nowMs(), (previous?.lastModified ?? 0) + 1),
+    };
     await tx
       .insert(artifactTable)
       .values(row)
@@ -216,6 +274,6 @@ export async function recordArtifact(db: Db, input: RecordArtifactInput): Promis
           lastModified: row.lastModified,
         },
       });
-    return row;
+    return toArtifactRecord(row);
   });
 }

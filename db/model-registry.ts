@@ -3,6 +3,7 @@ import { alreadyExists, conflict, invalid, notFound } from "./errors.ts";
 import { type KeyValue, validateTags } from "./experiments.ts";
 import { parseStoreFilter, registeredModelFilterSql } from "./filter-sql.ts";
 import { groupBy } from "./group-by.ts";
+import { requireLoggedModel } from "./logged-models.ts";
 import type { Db, WriteTx } from "./open-db.ts";
 import {
   artifactTable,
@@ -358,36 +359,60 @@ export async function modelVersionTagsByKeys(
 export interface CreateModelVersionInput {
   /** The registered model; created when it does not exist yet (as MLflow's `register_model`). */
   name: string;
-  /** `runs:/<run id>/<path>`: a folder of the run's artifacts holding an `MLmodel` file. */
+  /**
+   * Where the model's files are: `runs:/<run id>/<path>` (a folder of the run's artifacts
+   * holding an `MLmodel` file), `models:/<logged model id>` (an MLflow 3 logged model), or the
+   * location of a file or folder of the run given as `runId` (as MLflow clients register).
+   */
   source: string;
-  /** When given, must be the run of `source`. */
+  /** When given, must exist, and be the run of a `runs:/` source. */
   runId?: string | undefined;
   description?: string | undefined;
   tags?: readonly KeyValue[] | undefined;
 }
 
-/**
- * Registers a run's model as the next version of a registered model (1, 2, 3…), creating the
- * model when needed. The number comes from one `UPDATE … RETURNING` of the model's counter
- * inside the write transaction, so concurrent registrations, from any process, get distinct
- * numbers.
- */
-export async function createModelVersion(
-  db: Db,
-  input: CreateModelVersionInput,
-): Promise<ModelVersion> {
-  const name = validateModelName("name", input.name);
-  const { runId, path } = parseRunsUri("source", input.source);
-  if (input.runId != null && input.runId !== runId)
-    throw invalid("runId", `'${input.runId}' is not the run of the source (${runId})`);
-  const description = validateDescription("description", input.description);
-  const tags = validateTags("tags", input.tags);
-  const source = `runs:/${runId}/${path}`;
-  return db.write(async (tx) => {
+/** What a version's source names. */
+export type ModelSource =
+  | { kind: "run"; runId: string; path: string }
+  | { kind: "logged_model"; modelId: string }
+  | { kind: "uri"; uri: string };
+
+/** Splits a version's source into what it names; an `invalid` error for a source that names nothing. */
+export function parseModelSource(field: string, source: unknown): ModelSource {
+  const text = validateText(field, source, registryLimits.sourceLength);
+  if (text.startsWith("runs:/")) return { kind: "run", ...parseRunsUri(field, text) };
+  const loggedModel = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(text);
+  if (loggedModel?.[1]) return { kind: "logged_model", modelId: loggedModel[1] };
+  if (text.startsWith("models:/"))
+    throw invalid(
+      field,
+      `'${text}' names a registered model's version or an unknown logged model; register the model's own source (runs:/… or models:/<logged model id>)`,
+    );
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text))
+    throw invalid(
+      field,
+      `'${text}' is not a model URI: runs:/<run id>/<path>, models:/<logged model id>, or a URI such as mlflow-artifacts:/…`,
+    );
+  return { kind: "uri", uri: text };
+}
+
+/** The source as stored, and the run to record with the version. */
+async function resolveSource(
+  tx: WriteTx,
+  source: ModelSource,
+  givenRunId: string | undefined,
+): Promise<{ source: string; runId: string | null }> {
+  const requireRunRow = async (runId: string, field: string) => {
     const [run] = isRunId(runId)
       ? await tx.select({ id: runTable.id }).from(runTable).where(eq(runTable.id, runId))
       : [];
-    if (!run) throw notFound(`no run with id '${runId}'`, "source");
+    if (!run) throw notFound(`no run with id '${runId}'`, field);
+  };
+  if (source.kind === "run") {
+    const { runId, path } = source;
+    if (givenRunId != null && givenRunId !== runId)
+      throw invalid("runId", `'${givenRunId}' is not the run of the source (${runId})`);
+    await requireRunRow(runId, "source");
     const [mlmodel] = await tx
       .select({ path: artifactTable.path })
       .from(artifactTable)
@@ -397,6 +422,47 @@ export async function createModelVersion(
         "source",
         `run ${runId} has no model at '${path}' (no '${path}/MLmodel' artifact); log it with run.logModel first`,
       );
+    return { source: `runs:/${runId}/${path}`, runId };
+  }
+  if (source.kind === "logged_model") {
+    if (givenRunId != null) await requireRunRow(givenRunId, "runId");
+    const model = await requireLoggedModel(tx, source.modelId, "source");
+    return { source: `models:/${model.id}`, runId: givenRunId ?? model.sourceRunId };
+  }
+  // MLflow clients register a run's folder by its location (they resolve runs:/ URIs first);
+  // MLflow checks nothing more, and neither does this: any file or folder of the run.
+  const [run] =
+    givenRunId != null && isRunId(givenRunId)
+      ? await tx
+          .select({ artifactUri: runTable.artifactUri })
+          .from(runTable)
+          .where(eq(runTable.id, givenRunId))
+      : [];
+  if (givenRunId != null && !run) throw notFound(`no run with id '${givenRunId}'`, "runId");
+  if (!run || (source.uri !== run.artifactUri && !source.uri.startsWith(`${run.artifactUri}/`)))
+    throw invalid(
+      "source",
+      `'${source.uri}' is not a run's model: use runs:/<run id>/<path>, models:/<logged model id>, or a location inside the artifacts of the run given as runId`,
+    );
+  return { source: source.uri, runId: givenRunId ?? null };
+}
+
+/**
+ * Registers a model as the next version of a registered model (1, 2, 3…), creating the
+ * model when needed. The number comes from one `UPDATE … RETURNING` of the model's counter
+ * inside the write transaction, so concurrent registrations, from any process, get distinct
+ * numbers.
+ */
+export async function createModelVersion(
+  db: Db,
+  input: CreateModelVersionInput,
+): Promise<ModelVersion> {
+  const name = validateModelName("name", input.name);
+  const parsed = parseModelSource("source", input.source);
+  const description = validateDescription("description", input.description);
+  const tags = validateTags("tags", input.tags);
+  return db.write(async (tx) => {
+    const { source, runId } = await resolveSource(tx, parsed, input.runId ?? undefined);
     const [existing] = await tx
       .select()
       .from(registeredModelTable)

@@ -37,6 +37,8 @@ export interface CreateRunInput {
   status?: RunStatus | undefined;
   tags?: readonly KeyValue[] | undefined;
   parentRunId?: string | undefined;
+  /** Who started the run (MLflow's `user_id`). */
+  userId?: string | undefined;
 }
 
 function validateStatus(field: string, status: unknown): RunStatus {
@@ -72,6 +74,8 @@ export async function createRun(db: Db, input: CreateRunInput): Promise<Run> {
     input.startTime === undefined ? nowMs() : validateTimestamp("startTime", input.startTime);
   const status = validateStatus("status", input.status ?? "RUNNING");
   const tags = validateTags("tags", input.tags);
+  const userId =
+    input.userId === undefined ? "" : validateText("userId", input.userId, limits.runNameLength);
   const row = await db.write(async (tx) => {
     const experiment = await requireExperiment(tx, "experimentId", experimentId);
     if (experiment.lifecycleStage !== "active")
@@ -93,6 +97,7 @@ export async function createRun(db: Db, input: CreateRunInput): Promise<Run> {
         endTime: terminalRunStatuses.includes(status) ? startTime : null,
         parentRunId: input.parentRunId ?? null,
         artifactUri: `${experiment.artifactLocation}/${id}/artifacts`,
+        userId,
       })
       .returning();
     if (!created) throw new Error("insert into runs returned no row");

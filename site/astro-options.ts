@@ -5,9 +5,11 @@ import type { AstroInlineConfig } from "astro";
 export const siteRoot = fileURLToPath(new URL(".", import.meta.url));
 
 /**
- * Astro's configuration for a report. Every page is a file (`runs/abc.html`, so links work
- * from disk, where a folder does not open its index.html), styles are inlined, and nothing
- * is served from `/_astro/`: a report has no absolute URL and works under any base path.
+ * Astro's configuration for a report. Every page is a file named as its source is
+ * (`runs/[id].astro` → `runs/abc.html`, `compare/[stem]/index.astro` → `compare/lr/index.html`),
+ * links name the file (from disk a folder does not open its index.html), styles are inlined,
+ * and nothing is served from `/_astro/`: a report has no absolute URL and works under any base
+ * path.
  */
 export function astroConfig(options: {
   snapshotPath: string;
@@ -23,7 +25,7 @@ export function astroConfig(options: {
     logLevel: "warn",
     telemetry: false,
     devToolbar: { enabled: false },
-    build: { format: "file", inlineStylesheets: "always" },
+    build: { format: "preserve", inlineStylesheets: "always" },
     vite: {
       cacheDir: options.cacheDir,
       define: { __LABBOOK_SNAPSHOT__: JSON.stringify(options.snapshotPath) },

@@ -1,11 +1,11 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { build as astroBuild } from "astro";
 import { build as esbuild } from "esbuild";
 import { astroConfig, siteRoot } from "./astro-options.ts";
 import { writeChartFiles } from "./export/write-charts.ts";
 import { templateSpecs } from "./lib/spec-templates.ts";
+import { vegaBrowserBuild } from "./render/vega-runtime.ts";
 import { toVega } from "./render/vega-view.ts";
 import type { Snapshot } from "./snapshot/types.ts";
 
@@ -21,12 +21,6 @@ export interface BuildSiteOptions {
 export interface BuildSiteResult {
   pages: number;
   charts: number;
-}
-
-/** The Vega runtime's browser build (classic script), from the installed package. */
-function vegaBrowserBuild(): string {
-  const moduleFile = fileURLToPath(import.meta.resolve("vega"));
-  return readFileSync(join(dirname(moduleFile), "vega.min.js"), "utf8");
 }
 
 /** The pages' script as one classic (IIFE) file: no module scripts, which file:// refuses. */

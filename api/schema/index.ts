@@ -5,6 +5,7 @@ import "./refs.ts";
 import "./experiment.ts";
 import "./run.ts";
 import "./metric.ts";
+import "./metric-groups.ts";
 import "./log-batch.ts";
 import "./artifact.ts";
 import "./model.ts";

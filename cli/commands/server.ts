@@ -1,6 +1,9 @@
+import { existsSync } from "node:fs";
 import { isIP } from "node:net";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createApp, defaultMaxArtifactBytes } from "../../api/app.ts";
+import { resumeArtifactHashing } from "../../api/artifact-hashing.ts";
 import { serve } from "../../api/serve.ts";
 import { ArtifactStores } from "../../artifact-store/index.ts";
 import {
@@ -37,6 +40,11 @@ Options:
   --max-batch-points <n>  Most metric points one logBatch may carry (default 50000).
   --max-batch-params <n>  Most params one logBatch may carry (default 100).
   --max-batch-tags <n>    Most tags one logBatch may carry (default 100).
+  --report <dir>          The report to serve at / (default ./report, where 'labbook report'
+                          writes), once it holds one. Its pages refresh the runs still
+                          running from the API; with --token, open it once with ?token=<t>.
+  --no-report             Serve no report.
+  --live-refresh <s>      Seconds between the report pages' refreshes (default 5; 0: off).
   --json                  Print one JSON line with the URLs once listening (for scripts).
   -h, --help              Show this help.
 
@@ -66,6 +74,28 @@ export function parseSize(flag: string, text: string): number {
   return bytes;
 }
 
+/** Where `labbook report` writes by default (its `--out`), served when it holds a report. */
+const defaultReportDir = "report";
+
+function reportOption(values: {
+  report?: string | undefined;
+  "no-report"?: boolean | undefined;
+  "live-refresh"?: string | undefined;
+}): { dir: string; liveRefreshSeconds: number } | undefined {
+  const text = values["live-refresh"] ?? "5";
+  const liveRefreshSeconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || liveRefreshSeconds > 3600)
+    throw new UsageError(
+      `--live-refresh must be a number of seconds from 0 (off) to 3600 (got '${text}')`,
+    );
+  if (values["no-report"]) {
+    if (values.report !== undefined) throw new UsageError("give --report or --no-report, not both");
+    return undefined;
+  }
+  // Looked at on every request: a report built (or rebuilt) after the server starts is served.
+  return { dir: resolve(values.report ?? defaultReportDir), liveRefreshSeconds };
+}
+
 const isLoopback = (host: string) =>
   host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
 
@@ -81,6 +111,9 @@ export async function serverCommand(args: string[]): Promise<void> {
       "max-batch-tags": { type: "string" },
       json: { type: "boolean" },
       "max-artifact-size": { type: "string" },
+      report: { type: "string" },
+      "no-report": { type: "boolean" },
+      "live-refresh": { type: "string" },
       help: { type: "boolean", short: "h" },
       ...storageOptions,
     },
@@ -117,6 +150,7 @@ export async function serverCommand(args: string[]): Promise<void> {
     values["max-artifact-size"] === undefined
       ? defaultMaxArtifactBytes
       : parseSize("--max-artifact-size", values["max-artifact-size"]);
+  const report = reportOption(values);
   const storage = storageConfig(values);
   const dbUrl = normalizeDbUrl(storage.dbUrl);
   const filePath = dbFilePath(dbUrl);
@@ -129,7 +163,7 @@ export async function serverCommand(args: string[]): Promise<void> {
       artifactRoot: storage.artifactRoot,
     });
     const stores = new ArtifactStores();
-    const app = createApp({ db, token, batchLimits, stores, maxArtifactBytes });
+    const app = createApp({ db, token, batchLimits, stores, maxArtifactBytes, report });
     const running = await serve(app, { host, port }).catch((error: NodeJS.ErrnoException) => {
       throw error.code === "EADDRINUSE"
         ? new UsageError(
@@ -137,6 +171,8 @@ export async function serverCommand(args: string[]): Promise<void> {
           )
         : error;
     });
+    // Large uploads whose SHA-256 a stopped server did not record get it now, in the background.
+    void resumeArtifactHashing({ db, stores, logger: console });
     // Handle the signals before telling anyone where we listen: a client may stop us at once.
     let stopping = false;
     const stop = async (signal: string) => {
@@ -158,6 +194,8 @@ export async function serverCommand(args: string[]): Promise<void> {
       db: filePath ?? dbUrl,
       artifacts: storage.artifactDir ?? storage.artifactRoot,
       pid: process.pid,
+      report: report ? `${running.url}/` : null,
+      reportDir: report?.dir ?? null,
     };
     if (values.json) console.log(JSON.stringify(info));
     else {
@@ -165,6 +203,17 @@ export async function serverCommand(args: string[]): Promise<void> {
       console.log(`  GraphQL API and GraphiQL: ${info.graphql}`);
       console.log(`  database: ${info.db}`);
       console.log(`  artifacts: ${info.artifacts}`);
+      if (report) {
+        const built = existsSync(join(report.dir, "index.html"));
+        const live = report.liveRefreshSeconds
+          ? `live: runs in progress refresh every ${report.liveRefreshSeconds} s`
+          : "live refresh off";
+        console.log(
+          built
+            ? `  report: ${info.report} (${report.dir}; ${live}${token ? "; open it once with ?token=<token>" : ""})`
+            : `  report: none in ${report.dir} yet; 'labbook report --out ${report.dir}' builds one, served at ${info.report}`,
+        );
+      }
     }
   } catch (error) {
     lock?.release();

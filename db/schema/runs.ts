@@ -21,6 +21,8 @@ export const runTable = sqliteTable(
     deletedTime: integer("deleted_time"),
     parentRunId: text("parent_run_id"),
     artifactUri: text("artifact_uri").notNull(),
+    /** Who started the run, as MLflow clients send it (`user_id`); empty when not given. */
+    userId: text("user_id").notNull().default(""),
   },
   (table) => [
     index("runs_experiment_start_idx").on(table.experimentId, table.startTime),

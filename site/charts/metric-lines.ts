@@ -16,6 +16,8 @@ export interface MetricLinesOptions extends ChartSize {
   weights?: readonly number[];
   /** Whether to show the legend of runs (off for a single run). */
   legend?: boolean;
+  /** The chart's title; the metric's key by default. */
+  title?: string;
 }
 
 /**
@@ -33,7 +35,7 @@ export function metricLinesSpec(options: MetricLinesOptions): TopLevelSpec {
   const weights = (options.weights ?? smoothingWeights).filter((weight) => weight > 0);
   const smoothed = weights.map(smoothedField);
   return {
-    ...baseSpec(options.metric, options),
+    ...baseSpec(options.title ?? options.metric, options),
     params: [{ name: "smoothing", value: options.smoothing ?? 0 }],
     transform: options.logY ? [{ filter: "datum.value > 0" }] : [],
     encoding: { x, color },

@@ -1,5 +1,6 @@
 import type * as Vega from "vega";
 import { smooth, smoothedField, smoothingWeights } from "../charts/smoothing.ts";
+import { type PackedRows, unpackRows } from "../lib/packed-rows.ts";
 
 /** The Vega runtime, loaded by `assets/vega.min.js` as a classic script (file:// allows no modules). */
 declare const vega: typeof Vega;
@@ -14,13 +15,20 @@ declare global {
 const metricPlaceholder = "__LABBOOK_METRIC__";
 const paramPlaceholder = "__LABBOOK_PARAM__";
 
-/** What a chart's `<script type="application/json" data-chart-data>` holds. */
+/**
+ * What a chart's `<script type="application/json" data-chart-data>` holds: a shared template
+ * and the keys that fill it, or a compiled spec of its own; its rows, packed by column.
+ */
 interface ChartPayload {
-  template: string;
-  names: { metric: string; param?: string };
+  template?: string;
+  names?: { metric: string; param?: string };
+  spec?: Vega.Spec;
+  packed?: PackedRows;
+  /** The rows, unpacked (set here from `packed`). */
   rows: { run: string }[];
   selected: string[];
   smoothing: number;
+  view?: { x: "step" | "time"; logY: boolean };
 }
 
 /** The event the runs table sends when the runs to draw change; `detail` holds their ids. */
@@ -46,6 +54,8 @@ function withSmoothing(rows: Row[]): Row[] {
 
 /** A template's variant with the chart's keys in its titles and tooltips. */
 function specFor(payload: ChartPayload, variant: string): Vega.Spec | undefined {
+  if (payload.spec) return payload.spec;
+  if (!payload.template || !payload.names) return undefined;
   const variants = window.labbookChartSpecs?.[payload.template];
   const template = variants?.[variant] ?? variants?.["step-linear"];
   if (!template) return undefined;
@@ -60,10 +70,16 @@ function setUpChart(figure: HTMLElement): void {
   const container = figure.querySelector<HTMLElement>("[data-chart-view]");
   if (!data || !container) return;
   const payload = JSON.parse(data.textContent ?? "{}") as ChartPayload;
+  if (payload.packed) payload.rows = unpackRows(payload.packed) as ChartPayload["rows"];
+  payload.rows ??= [];
   const metric = figure.dataset.kind === "metric";
   if (metric) withSmoothing(payload.rows as Row[]);
   const selectable = figure.hasAttribute("data-selectable");
-  const state = { x: "step", log: false, smoothing: payload.smoothing };
+  const state: { x: string; log: boolean; smoothing: number } = {
+    x: payload.view?.x ?? "step",
+    log: payload.view?.logY ?? false,
+    smoothing: payload.smoothing,
+  };
   let selected = new Set(payload.selected);
   let view: Vega.View | undefined;
 

@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import type { TopLevelSpec } from "vega-lite";
 import { withData } from "../charts/encoding.ts";
 import { type ChartEntry, experimentCharts, runCharts } from "../lib/chart-catalog.ts";
+import { comparisonCharts } from "../lib/comparison-charts.ts";
 import { mainMetricOf } from "../lib/main-metric.ts";
 import { assetPath, relativeUrl } from "../lib/paths.ts";
 import { chartSvg, svgToPng } from "../render/export-chart.ts";
@@ -15,24 +17,39 @@ const escapeHtml = (text: string) =>
   );
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
 
-/** A page that shows one chart and nothing else, for an `<iframe>`. */
-export function chartPage(chart: ChartEntry): string {
-  const file = `${chart.base}.html`;
+/** Where a chart page gets the Vega runtime: a file of the report, or inside the page. */
+export type VegaRuntime = { src: string } | { inline: string };
+
+/**
+ * A page that shows one chart and nothing else, for an `<iframe>`: the compiled spec and the
+ * rows inside, the Vega runtime beside it (a report's `assets/`) or inside it (a file that
+ * stands alone). It loads nothing else.
+ */
+export function chartPageHtml(options: {
+  title: string;
+  spec: TopLevelSpec;
+  rows: readonly object[];
+  runtime: VegaRuntime;
+}): string {
+  const runtime =
+    "src" in options.runtime
+      ? `<script src="${escapeHtml(options.runtime.src)}"></script>`
+      : `<script>${options.runtime.inline.replace(/<\/script/gi, "<\\/script")}</script>`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(chart.title)}</title>
+<title>${escapeHtml(options.title)}</title>
 <style>html,body{margin:0;background:#fff}#chart{padding:8px}</style>
 </head>
 <body>
 <div id="chart" data-chart-view></div>
-<script src="${relativeUrl(file, assetPath("vega.min.js"))}"></script>
+${runtime}
 <script>
 (function () {
-  var spec = ${scriptJson(toVega(chart.spec))};
-  var rows = ${scriptJson(chart.rows)};
+  var spec = ${scriptJson(toVega(options.spec))};
+  var rows = ${scriptJson(options.rows)};
   var view = new vega.View(vega.parse(spec), { renderer: "svg", container: "#chart", hover: true });
   view.data("points", rows);
   view.runAsync().then(function () { document.body.dataset.drawn = "1"; });
@@ -43,12 +60,25 @@ export function chartPage(chart: ChartEntry): string {
 `;
 }
 
+/** A report's page of one chart, using the report's copy of the Vega runtime. */
+export function chartPage(chart: ChartEntry): string {
+  return chartPageHtml({
+    title: chart.title,
+    spec: chart.spec,
+    rows: chart.rows,
+    runtime: { src: relativeUrl(`${chart.base}.html`, assetPath("vega.min.js")) },
+  });
+}
+
 /** Every chart of a report, in the order they are written. */
 export function allCharts(snapshot: Snapshot): ChartEntry[] {
-  return snapshot.experiments.flatMap((experiment) => [
-    ...experimentCharts(experiment, mainMetricOf(experiment)),
-    ...experiment.runs.flatMap(runCharts),
-  ]);
+  return [
+    ...snapshot.experiments.flatMap((experiment) => [
+      ...experimentCharts(experiment, mainMetricOf(experiment)),
+      ...experiment.runs.flatMap(runCharts),
+    ]),
+    ...(snapshot.comparisons ?? []).flatMap(comparisonCharts),
+  ];
 }
 
 /** Writes each chart as `<base>.vl.json`, `.svg`, `.png` and `.html`; returns how many. */

@@ -20,11 +20,14 @@ export interface ChartEntry {
   /** Path of its files without the extension, e.g. `charts/run-abc/metric-loss`. */
   base: string;
   title: string;
-  kind: "metric" | "scatter";
+  kind: "metric" | "scatter" | "bands" | "parallel" | "best";
   /** The exported spec (step on x, linear y, default smoothing). */
   spec: TopLevelSpec;
-  /** The page draws from a shared template (see spec-templates.ts) filled with these keys. */
-  template: TemplateRef;
+  /**
+   * The page draws from a shared template (see spec-templates.ts) filled with these keys; a
+   * chart without one carries its own compiled spec (comparison charts, titled by their file).
+   */
+  template?: TemplateRef;
   /** What the exported files draw. */
   rows: object[];
   /** What the page draws from (more runs than the export, thinner). */
@@ -32,13 +35,19 @@ export interface ChartEntry {
   /** The runs drawn first on the page (the page lets the reader choose others). */
   selected: string[];
   smoothing: number;
+  /** How a metric chart is first drawn on the page (step and linear unless said). */
+  view?: { x: "step" | "time"; logY: boolean };
 }
 
 /** Runs whose curves a file shows; a page offers up to `pageRuns` of them. */
 export const exportRuns = 10;
 export const pageRuns = 200;
-/** About how many points one page's curves may hold in all. */
-export const pagePointBudget = 60_000;
+/**
+ * About how many points one page's curves may hold in all (packed, some 14 bytes each), so a
+ * page of 200 runs stays well under 1 MB; each series keeps `minPagePoints` at least.
+ */
+export const pagePointBudget = 15_000;
+export const minPagePoints = 12;
 
 const metricKeys = (runs: readonly SnapshotRun[]) =>
   [
@@ -49,7 +58,12 @@ const metricKeys = (runs: readonly SnapshotRun[]) =>
     ),
   ].sort();
 
-function seriesOf(runs: readonly SnapshotRun[], key: string, maxPoints?: number): MetricSeries[] {
+/** Each run's history of a metric, thinned to `maxPoints` when given. */
+export function seriesOf(
+  runs: readonly SnapshotRun[],
+  key: string,
+  maxPoints?: number,
+): MetricSeries[] {
   return runs.flatMap((run) => {
     const history = run.metrics.find((metric) => metric.key === key)?.history;
     if (!history) return [];
@@ -62,25 +76,37 @@ function seriesOf(runs: readonly SnapshotRun[], key: string, maxPoints?: number)
 const defaultSmoothing = (series: readonly MetricSeries[]) =>
   Math.max(0, ...series.map((one) => one.steps.length)) >= 30 ? 0.6 : 0;
 
-function metricChart(options: {
+/** A metric's curves: the exported runs in the files, the page's runs (thinner) on the page. */
+export function metricChart(options: {
   base: string;
   key: string;
   exported: MetricSeries[];
   page: MetricSeries[];
   selected: string[];
   legend: boolean;
+  title?: string | undefined;
+  x?: "step" | "time";
+  logY?: boolean;
 }): ChartEntry {
   const smoothing = defaultSmoothing(options.exported);
   return {
     base: options.base,
-    title: options.key,
+    title: options.title ?? options.key,
     kind: "metric",
-    spec: metricLinesSpec({ metric: options.key, smoothing, legend: options.legend }),
+    spec: metricLinesSpec({
+      metric: options.key,
+      smoothing,
+      legend: options.legend,
+      x: options.x ?? "step",
+      logY: options.logY ?? false,
+      ...(options.title && { title: options.title }),
+    }),
     template: { template: metricTemplate(options.legend), names: { metric: options.key } },
     rows: metricPointRows(options.exported),
     pageRows: metricPointRows(options.page),
     selected: options.selected,
     smoothing,
+    view: { x: options.x ?? "step", logY: options.logY ?? false },
   };
 }
 
@@ -94,7 +120,7 @@ export function experimentCharts(
   const top = ranked.slice(0, exportRuns);
   const keys = metricKeys(onPage);
   const perSeries = Math.max(
-    50,
+    minPagePoints,
     Math.floor(pagePointBudget / Math.max(1, onPage.length * keys.length)),
   );
   const charts = keys.map((key) =>

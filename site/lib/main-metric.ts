@@ -17,6 +17,10 @@ export interface MainMetric {
 const maximized = /acc|accuracy|auc|f1|precision|recall|score|iou|map|bleu|rouge|r2/i;
 const minimized = /loss|error|err\b|mse|mae|rmse|perplexity/i;
 
+/** Whether a metric's name says higher is better (named like accuracy, not like a loss). */
+export const maximizedByName = (key: string): boolean =>
+  maximized.test(key) && !minimized.test(key);
+
 /**
  * The main metric: the experiment's `labbook.mainMetric` tag when it names a metric
  * (`metrics.val_acc DESC`), else a metric named like accuracy (maximized), else one named like
@@ -40,7 +44,7 @@ export function mainMetricOf(experiment: SnapshotExperiment): MainMetric | undef
         Number(/^val|valid|test/i.test(b)) - Number(/^val|valid|test/i.test(a)) ||
         a.localeCompare(b),
     );
-  const max = byPreference(keys.filter((key) => maximized.test(key) && !minimized.test(key)))[0];
+  const max = byPreference(keys.filter(maximizedByName))[0];
   if (max) return { key: max, maximize: true, from: "name" };
   const min = byPreference(keys.filter((key) => minimized.test(key)))[0];
   if (min) return { key: min, maximize: false, from: "name" };

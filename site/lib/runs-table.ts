@@ -30,7 +30,7 @@ const distinct = (values: readonly unknown[]) =>
   new Set(values.map((v) => JSON.stringify(v ?? null))).size;
 
 /** Params whose value differs between runs (a run without the param counts as different). */
-export function varyingParamKeys(runs: readonly SnapshotRun[]): string[] {
+export function varyingParamKeys(runs: readonly Pick<SnapshotRun, "params">[]): string[] {
   const keys = [...new Set(runs.flatMap((run) => run.params.map((p) => p.key)))].sort();
   return keys.filter(
     (key) => distinct(runs.map((run) => run.params.find((p) => p.key === key)?.value)) > 1,
@@ -43,8 +43,14 @@ const cell = (value: MetricValue | null | undefined): number | string | null => 
   return Number.isFinite(number) ? number : String(value);
 };
 
-/** The runs table: columns (params, then metric summaries) and a record per run. */
-export function runsTable(runs: readonly SnapshotRun[]): {
+/**
+ * The runs table: columns (params, then metric summaries) and a record per run. With
+ * `extremes`, each metric also has its min and max columns (hidden until shown).
+ */
+export function runsTable(
+  runs: readonly SnapshotRun[],
+  options: { extremes?: boolean } = {},
+): {
   columns: RunColumn[];
   records: RunRecord[];
 } {
@@ -96,16 +102,18 @@ export function runsTable(runs: readonly SnapshotRun[]): {
       return { id, label: id, kind: "param" as const, numeric, hidden: constant(id) };
     }),
     ...metricKeys.flatMap((key) =>
-      (["", ":min", ":max"] as const).map((suffix) => {
-        const id = `metrics.${key}${suffix}`;
-        return {
-          id,
-          label: suffix ? `${key} ${suffix.slice(1)}` : id,
-          kind: "metric" as const,
-          numeric: true,
-          hidden: suffix !== "" || constant(id),
-        };
-      }),
+      (options.extremes === false ? ([""] as const) : (["", ":min", ":max"] as const)).map(
+        (suffix) => {
+          const id = `metrics.${key}${suffix}`;
+          return {
+            id,
+            label: suffix ? `${key} ${suffix.slice(1)}` : id,
+            kind: "metric" as const,
+            numeric: true,
+            hidden: suffix !== "" || constant(id),
+          };
+        },
+      ),
     ),
   ];
   return { columns, records };

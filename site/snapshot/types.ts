@@ -3,6 +3,7 @@
  * API. The site reads this file and nothing else.
  */
 import type { MetricValue } from "../charts/data.ts";
+import type { ComparisonSpec } from "../compare/spec.ts";
 
 export const snapshotVersion = 1;
 
@@ -40,6 +41,79 @@ export interface SnapshotModelVersion {
   runId: string | null;
 }
 
+/** One version of a registered model, as its page lists it. */
+export interface SnapshotRegistryVersion {
+  version: number;
+  status: string;
+  /** `runs:/<run id>/<artifact path>`. */
+  source: string;
+  runId: string | null;
+  /** The source run's name, when the run still exists. */
+  runName: string | null;
+  description: string;
+  /** Milliseconds UTC. */
+  creationTime: number;
+  lastUpdateTime: number;
+  aliases: string[];
+  tags: KeyValue[];
+}
+
+/** A registered model of the registry, with every version. */
+export interface SnapshotRegisteredModel {
+  name: string;
+  description: string;
+  creationTime: number;
+  lastUpdateTime: number;
+  tags: KeyValue[];
+  aliases: { alias: string; version: number }[];
+  /** Highest first. */
+  versions: SnapshotRegistryVersion[];
+}
+
+/** One group of `metricGroups`: runs sharing the values of the `groupBy` keys. */
+export interface SnapshotMetricGroup {
+  /** The group's values, e.g. `{ key: "params.lr", value: "0.01" }`; null when runs lack it. */
+  values: { key: string; value: string | null }[];
+  runIds: string[];
+  runCount: number;
+  /** Aligned on steps: the mean, min and max over the group's runs at each step. */
+  points: {
+    step: number;
+    mean: MetricValue | null;
+    min: MetricValue | null;
+    max: MetricValue | null;
+    runs: number;
+  }[];
+}
+
+/** The group bands of one section of a comparison (what the API aggregated). */
+export interface SnapshotBands {
+  /** The section's index in the comparison's `sections`. */
+  section: number;
+  /** Null when the API has no `metricGroups` query (an older server). */
+  groups: SnapshotMetricGroup[] | null;
+}
+
+/** A comparison page: a file of `reports/`, and the runs it selected. */
+export interface SnapshotComparison {
+  /** The page is `compare/<stem>/index.html`. */
+  stem: string;
+  /** The file as named to `labbook report`, e.g. `reports/lr-sweep.yaml`. */
+  file: string;
+  /** sha256 of the file's bytes, hex. */
+  sha256: string;
+  /** The file's text, so the page shows what it was built from. */
+  source: string;
+  spec: ComparisonSpec;
+  /** How many runs matched the selection (more than `runs` when `limit` cut it). */
+  matched: number;
+  /** The runs shown, in the selection's order; histories read with `maxPoints`. */
+  runs: (SnapshotRun & { experimentId: string; experimentName: string })[];
+  /** Points per history the runs were read with (the page's budget over runs and metrics). */
+  maxPoints: number;
+  bands: SnapshotBands[];
+}
+
 export interface SnapshotRun {
   id: string;
   name: string;
@@ -75,4 +149,10 @@ export interface Snapshot {
   /** Base URL of the server's `/artifacts/<run>/<path>`, when the report may link there. */
   artifactBaseUrl: string | null;
   experiments: SnapshotExperiment[];
+  /** The labbook that read the data (`package.json`'s version). */
+  labbookVersion?: string;
+  /** The model registry, when the API has one. */
+  registry?: SnapshotRegisteredModel[];
+  /** Comparison pages, from the files of `reports/`. */
+  comparisons?: SnapshotComparison[];
 }

@@ -222,6 +222,35 @@ describe.each(kinds)("the %s artifact store", (kind) => {
     ]);
   });
 
+  it("answers a write with its SHA-256 at once or later, always that of the bytes sent", async () => {
+    const small = await store.writeHashingAside("aside/small.txt", "a few bytes", {
+      inlineHashBytes: 1024,
+    });
+    expect(small).toEqual({
+      path: "aside/small.txt",
+      size: 11,
+      sha256: sha256("a few bytes"),
+      contentType: "text/plain; charset=utf-8",
+      sha256Later: undefined,
+    });
+    const bytes = randomBytes(6 * 1024 * 1024);
+    const large = await store.writeHashingAside(
+      "aside/large.bin",
+      Readable.from([bytes.subarray(0, 100_000), bytes.subarray(100_000)]),
+      { inlineHashBytes: 64 * 1024 },
+    );
+    expect(large.size).toBe(bytes.length);
+    // Known at once (S3 hashes as it uploads; a local hash thread may have kept up), or later.
+    expect(large.sha256 ?? (await large.sha256Later)).toBe(sha256(bytes));
+    expect(large.sha256 === null).toBe(large.sha256Later !== undefined);
+    expect(await store.hashStored("aside/large.bin")).toEqual({
+      sha256: sha256(bytes),
+      size: bytes.length,
+    });
+    const missing = await storeError(store.hashStored("aside/missing.bin"));
+    expect(missing.kind).toBe("not_found");
+  });
+
   it("streams a file larger than a multipart part (20 MB)", async () => {
     const block = randomBytes(1024 * 1024);
     const hash = createHash("sha256");

@@ -87,8 +87,27 @@ const pageTypes = () => {
     experiment: `experiments/${experiment.id}.html`,
     run: `runs/${run.id}.html`,
     embed: `charts/experiment-${experiment.id}/metric-val_acc.html`,
+    registry: "models.html",
+    model: "models/mnist_classifier.html",
+    comparison: "compare/lr-sweep/index.html",
   };
 };
+
+/** Marks drawn in one section of a comparison page, by mark type. */
+async function sectionMarks(page: Page, kind: string) {
+  return page.$eval(`[data-section-kind="${kind}"] [data-chart-view]`, (view) => {
+    const count = (type: string) =>
+      view.querySelectorAll(`g.mark-${type}.role-mark > path, g.mark-${type}.role-mark > line`)
+        .length;
+    return {
+      lines: count("line"),
+      areas: count("area"),
+      points: count("symbol"),
+      bars: count("rect"),
+      rules: count("rule"),
+    };
+  });
+}
 
 describe.each([
   ["http://", () => server.url, () => server.url],
@@ -135,6 +154,35 @@ describe.each([
       await page.waitForFunction(() => document.body.dataset.drawn === "1");
       expect(await page.locator("#chart g.mark-line.role-mark path").count()).toBe(5);
       if (scheme === "http://") await page.screenshot({ path: join(screenshots, "embed.png") });
+
+      await page.goto(`${base()}${pages.registry}`);
+      expect(await page.locator("table.models tbody tr").count()).toBe(3);
+      if (scheme === "http://")
+        await page.screenshot({ path: join(screenshots, "registry.png"), fullPage: true });
+
+      await page.goto(`${base()}${pages.model}`);
+      expect(await page.locator("table.versions tbody tr").count()).toBe(2);
+      // A version links to its run's page, and the run's page back to the version.
+      await page.locator("tr[data-version='2'] a", { hasText: "mnist-64-1e-2" }).click();
+      await page
+        .locator("tr[data-model-version='mnist_classifier/2'] a", { hasText: "v2" })
+        .click();
+      expect(new URL(page.url()).hash).toBe("#v2");
+      if (scheme === "http://")
+        await page.screenshot({ path: join(screenshots, "model.png"), fullPage: true });
+
+      await page.goto(`${base()}${pages.comparison}`);
+      await chartMarks(page);
+      expect(await sectionMarks(page, "curves")).toMatchObject({
+        lines: 5,
+        points: 5 * fixture.mnist.epochs,
+      });
+      expect(await sectionMarks(page, "bands")).toMatchObject({ areas: 4, lines: 4 });
+      expect(await sectionMarks(page, "parallel")).toMatchObject({ lines: 5, rules: 3 });
+      expect(await sectionMarks(page, "scatter")).toMatchObject({ points: 5 });
+      expect(await sectionMarks(page, "best")).toMatchObject({ bars: 5 });
+      if (scheme === "http://")
+        await page.screenshot({ path: join(screenshots, "comparison.png"), fullPage: true });
 
       expect(errors).toEqual([]);
       expect(blocked).toEqual([]);
@@ -240,6 +288,65 @@ describe("the curves' controls", () => {
       expect(axis).toContain("wall time");
       // Smoothing stays off across redraws: one line per run.
       expect((await chartMarks(page))[0]?.lines).toBe(fixture.sweep.runs);
+      expect(errors).toEqual([]);
+      expect(blocked).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe("the comparison page", () => {
+  it("diffs only the params that differ, and draws the curves of the runs ticked", async () => {
+    const { context, page, errors } = await openPage(server.url);
+    try {
+      await page.goto(`${server.url}${pageTypes().comparison}`);
+      await chartMarks(page);
+      // The prose's raw HTML is text, not a script.
+      expect(await page.title()).not.toBe("injected");
+      await expect(page.locator(".prose strong").first().textContent()).resolves.toBe(
+        "learning rate",
+      );
+
+      const diff = page.locator("[data-params-diff]");
+      expect(await diff.locator("th[data-param]").allTextContents()).toEqual([
+        "batch_size",
+        "lr_init",
+      ]);
+      expect(await diff.locator("tbody tr").count()).toBe(fixture.mnist.runs);
+      await expect(diff.locator(".same").textContent()).resolves.toMatch(/epochs\s*=\s*5/);
+
+      // The runs table filters with the search grammar and picks the curves, as elsewhere.
+      await page.locator("[data-filter]").fill("params.lr_init = '1e-3'");
+      await expect(page.locator("[data-count]").textContent()).resolves.toBe("2 of 5 runs");
+      await page.locator("tr[data-run]:not(.filtered-out) [data-select-run]").first().uncheck();
+      await page.waitForFunction(
+        () =>
+          document
+            .querySelector('[data-section-kind="curves"] [data-chart-view]')
+            ?.querySelectorAll("g.mark-line.role-mark path").length === 4,
+      );
+      expect(errors).toEqual([]);
+      expect(blocked).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("draws a band and a mean curve per group of runs sharing a learning rate", async () => {
+    const { context, page, errors } = await openPage(server.url);
+    try {
+      await page.goto(`${server.url}${pageTypes().comparison}`);
+      await chartMarks(page);
+      const bands = page.locator('[data-section-kind="bands"] [data-chart-view] svg');
+      const legend = await bands.locator("g.role-legend").textContent();
+      expect(legend).toContain("lr_init=1e-3 (2 runs)");
+      expect(legend).toContain("lr_init=1e-2 (1 run)");
+      expect(await bands.locator("g.mark-area.role-mark path").count()).toBe(4);
+      expect(await bands.locator("g.mark-line.role-mark path").count()).toBe(4);
+      await page
+        .locator('[data-section-kind="bands"] figure')
+        .screenshot({ path: join(screenshots, "group-bands.png") });
       expect(errors).toEqual([]);
       expect(blocked).toEqual([]);
     } finally {

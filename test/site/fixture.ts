@@ -1,10 +1,16 @@
 import { join } from "node:path";
 import {
   createExperiment,
+  createModelVersion,
+  createRegisteredModel,
   createRun,
+  type Db,
   logBatch,
   openDb,
+  recordArtifact,
+  searchRuns,
   setExperimentTag,
+  setRegisteredModelAlias,
   updateRun,
 } from "../../db/index.ts";
 import { tempDir } from "../support/temp-dir.ts";
@@ -14,14 +20,34 @@ export const fixture = {
   mnist: { name: "mnist", runs: 5, epochs: 5 },
   sweep: { name: "sweep", runs: 3 },
   longRun: { points: 20_000 },
+  /** Registered models: versions by the name of their source run. */
+  registry: {
+    classifier: { name: "mnist_classifier", versions: ["mnist-128-1e-3", "mnist-64-1e-2"] },
+    /** A name that is not file-safe, with a version from the sweep. */
+    other: { name: "sweep model (adam)", versions: ["sweep-0"] },
+    empty: { name: "not-yet-trained" },
+  },
 };
+
+/** Registers `path` of a run as a logged model (its MLmodel file in the artifact index). */
+async function logModelArtifact(db: Db, runId: string, path = "model"): Promise<string> {
+  await recordArtifact(db, {
+    runId,
+    path: `${path}/MLmodel`,
+    size: 321,
+    sha256: "ab".repeat(32),
+    contentType: "text/yaml",
+  });
+  return `runs:/${runId}/${path}`;
+}
 
 const start = Date.UTC(2024, 5, 1, 9, 0, 0);
 
 /**
  * A database for reports: `mnist` (main metric from its tag, five runs with per-epoch curves,
  * one made by `labbook run`), `sweep` (main metric found by name, a failed run, one run with
- * a 20,000-point loss), and an empty experiment.
+ * a 20,000-point loss), an empty experiment, and a registry: `mnist_classifier` (two versions,
+ * `champion` on the second), a model from the sweep, and a model without versions.
  */
 export async function makeReportDb(): Promise<string> {
   const dir = tempDir("labbook-report-");
@@ -30,6 +56,7 @@ export async function makeReportDb(): Promise<string> {
     url: `file:${path}`,
     artifactRoot: `file://${join(dir, "artifacts")}`,
   });
+  const runIds = new Map<string, string>();
   try {
     const mnist = await createExperiment(db, { name: fixture.mnist.name });
     await setExperimentTag(db, mnist.id, {
@@ -86,6 +113,7 @@ export async function makeReportDb(): Promise<string> {
         ],
       });
       await updateRun(db, { runId: run.id, status: "FINISHED", endTime: t0 + 6 * 60_000 });
+      runIds.set(run.name, run.id);
     }
 
     const sweep = await createExperiment(db, { name: fixture.sweep.name });
@@ -116,10 +144,41 @@ export async function makeReportDb(): Promise<string> {
         status: i === 2 ? "FAILED" : "FINISHED",
         endTime: t0 + n * 10,
       });
+      runIds.set(run.name, run.id);
     }
     await createExperiment(db, { name: "empty" });
+
+    const { classifier, other, empty } = fixture.registry;
+    await createRegisteredModel(db, {
+      name: classifier.name,
+      description: "Digits 0–9 from 28×28 images.",
+      tags: [{ key: "task", value: "classification" }],
+    });
+    for (const runName of [...classifier.versions, ...other.versions]) {
+      const runId = runIds.get(runName)!;
+      await createModelVersion(db, {
+        name: classifier.versions.includes(runName) ? classifier.name : other.name,
+        source: await logModelArtifact(db, runId),
+        description: `trained by ${runName}`,
+        tags: [{ key: "framework", value: "tfjs" }],
+      });
+    }
+    await setRegisteredModelAlias(db, classifier.name, "champion", 2);
+    await setRegisteredModelAlias(db, classifier.name, "first", 1);
+    await createRegisteredModel(db, { name: empty.name });
   } finally {
     await db.close();
   }
   return path;
+}
+
+/** The fixture's run ids by run name. */
+export async function fixtureRunIds(path: string): Promise<Map<string, string>> {
+  const db = await openDb({ url: `file:${path}` });
+  try {
+    const { runs } = await searchRuns(db, { limit: 1000, offset: 0 });
+    return new Map(runs.map((run) => [run.name, run.id]));
+  } finally {
+    await db.close();
+  }
 }

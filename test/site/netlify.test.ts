@@ -37,7 +37,8 @@ describe("netlify.toml", () => {
       copyFileSync(join(repoRoot, file), join(clone, file));
     }
     symlinkSync(join(repoRoot, "node_modules"), join(clone, "node_modules"));
-    mkdirSync(join(clone, "reports"));
+    // reports/ holds the comparison files (reports/example.yaml) and here the database too.
+    mkdirSync(join(clone, "reports"), { recursive: true });
     copyFileSync(await makeReportDb(), join(clone, "reports", "labbook.db"));
 
     const { command, publish } = netlifyBuild();
@@ -55,5 +56,9 @@ describe("netlify.toml", () => {
     expect(result.stderr).not.toMatch(/unexpected failure/);
     expect(result.status).toBe(0);
     expect(readFileSync(join(clone, publish, "index.html"), "utf8")).toContain("mnist");
+    // The example comparison is built from the repository's reports/ folder.
+    expect(
+      readFileSync(join(clone, publish, "compare", "example", "index.html"), "utf8"),
+    ).toContain("MNIST — batch size and learning rate");
   }, 300_000);
 });

@@ -1,0 +1,64 @@
+import { and, asc, eq } from "drizzle-orm";
+import { pendingSha256 } from "./artifacts.ts";
+import type { Db } from "./open-db.ts";
+import { artifactTable, runTable } from "./schema/index.ts";
+
+/**
+ * SHA-256s computed after their file was stored. A large upload to a local folder is
+ * acknowledged once it is on disk; its hash comes a little later, from another thread, and
+ * is added here — to that upload's record only, never to one that replaced it since.
+ */
+
+/** One upload of a file whose SHA-256 is still to be recorded. */
+export interface ArtifactUpload {
+  runId: string;
+  path: string;
+  /** Tells the uploads of a path apart: each gets a later one (`recordArtifact`). */
+  lastModified: number;
+}
+
+/**
+ * Records the SHA-256 (and size) of an upload's file, if its record is still that upload's and
+ * still waits for it. Resolves with whether it did: false when the path was uploaded again, or
+ * deleted, since.
+ */
+export async function recordArtifactSha256(
+  db: Db,
+  upload: ArtifactUpload & { sha256: string; size: number },
+): Promise<boolean> {
+  return db.write(async (tx) => {
+    const updated = await tx
+      .update(artifactTable)
+      .set({ sha256: upload.sha256, size: upload.size })
+      .where(
+        and(
+          eq(artifactTable.runId, upload.runId),
+          eq(artifactTable.path, upload.path),
+          eq(artifactTable.lastModified, upload.lastModified),
+          eq(artifactTable.sha256, pendingSha256),
+        ),
+      )
+      .returning({ path: artifactTable.path });
+    return updated.length > 0;
+  });
+}
+
+/**
+ * The files whose SHA-256 was never recorded (their server stopped before it was done), with
+ * where their run keeps them; oldest first.
+ */
+export async function artifactsAwaitingSha256(
+  db: Db,
+): Promise<(ArtifactUpload & { artifactUri: string })[]> {
+  return db.orm
+    .select({
+      runId: artifactTable.runId,
+      path: artifactTable.path,
+      lastModified: artifactTable.lastModified,
+      artifactUri: runTable.artifactUri,
+    })
+    .from(artifactTable)
+    .innerJoin(runTable, eq(runTable.id, artifactTable.runId))
+    .where(eq(artifactTable.sha256, pendingSha256))
+    .orderBy(asc(artifactTable.lastModified));
+}

@@ -1,0 +1,91 @@
+import { experimentCharts } from "../lib/chart-catalog.ts";
+import { mainMetricOf, rankRuns } from "../lib/main-metric.ts";
+import type { SnapshotRun } from "../snapshot/types.ts";
+import {
+  experimentPulse,
+  fingerprint,
+  fullRuns,
+  type LiveConfig,
+  type LiveTick,
+  type RunPulse,
+} from "./live-api.ts";
+import type { LiveCharts } from "./live-charts.ts";
+import { pickedRuns, replaceRunsTable } from "./live-table.ts";
+
+/** What the page was built with: its runs and their status, from the table's data. */
+function builtRuns(): Map<string, string> {
+  try {
+    const payload = JSON.parse(document.querySelector("[data-runs-data]")?.textContent ?? "{}") as {
+      records?: { id: string; status: string }[];
+    };
+    return new Map(payload.records?.map((record) => [record.id, record.status]));
+  } catch {
+    return new Map();
+  }
+}
+
+/**
+ * An experiment's page, kept current: each refresh asks for a short pulse of every run (status,
+ * point counts); when one changed or appeared, those runs are read in full, and the runs table
+ * and the charts are made again from all of them, as the report built them.
+ */
+export function followExperiment(options: {
+  config: LiveConfig;
+  experimentId: string;
+  pagePath: string;
+  charts: LiveCharts;
+}): () => Promise<LiveTick> {
+  const { config, experimentId, pagePath, charts } = options;
+  const built = builtRuns();
+  // Runs new since the build have no page of their own to link to.
+  const withPages = new Set(built.keys());
+  const seen = new Set(built.keys());
+  const prints = new Map<string, string>();
+  let runs: Map<string, SnapshotRun> | undefined;
+
+  return async () => {
+    const pulse = await experimentPulse(config, experimentId);
+    if (!pulse) return { changed: false, stop: "the experiment is gone from the server" };
+    const changed = pulse.runs.filter((run: RunPulse) => {
+      const known = prints.get(run.id);
+      if (known !== undefined) return known !== fingerprint(run);
+      // First look at a run: the build's copy is stale if it was running or is not there.
+      return run.status === "RUNNING" || built.get(run.id) !== run.status;
+    });
+    const gone = [...(runs?.keys() ?? built.keys())].filter(
+      (id) => !pulse.runs.some((run) => run.id === id),
+    );
+    for (const run of pulse.runs) prints.set(run.id, fingerprint(run));
+    if (changed.length === 0 && gone.length === 0) return { changed: false };
+
+    // Everything the first time (the page holds thinned copies only), then what changed.
+    const wanted = runs ? changed.map((run) => run.id) : pulse.runs.map((run) => run.id);
+    const fresh = await fullRuns(config, wanted);
+    runs ??= new Map();
+    for (const run of fresh) runs.set(run.id, run);
+    for (const id of gone) runs.delete(id);
+    const newIds = new Set(fresh.map((run) => run.id).filter((id) => !seen.has(id)));
+    for (const id of newIds) seen.add(id);
+
+    const experiment = {
+      ...pulse.experiment,
+      runs: pulse.runs.flatMap((run) => runs?.get(run.id) ?? []),
+    };
+    const main = mainMetricOf(experiment);
+    const section = document.querySelector<HTMLElement>("[data-runs-table]");
+    let picked: string[] | undefined;
+    if (section) {
+      const table = replaceRunsTable(section, rankRuns(experiment.runs, main), {
+        path: pagePath,
+        hasRunPage: (id) => withPages.has(id),
+        fresh: newIds,
+      });
+      picked = pickedRuns(table);
+    }
+    charts.update(experimentCharts(experiment, main), picked);
+    // A page built with no runs has no table to show new ones in.
+    return section
+      ? { changed: true }
+      : { changed: false, stop: "new runs: rebuild the report to see them" };
+  };
+}
