@@ -105,7 +105,9 @@ export class FileHasher {
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(new URL("./hash-worker.ts", import.meta.url));
+    // The thread's stdin stays open: a preload that ends the process when stdin ends (as
+    // `labbook run` gives the server it starts) must not fire in the thread.
+    const worker = new Worker(new URL("./hash-worker.ts", import.meta.url), { stdin: true });
     worker.unref();
     worker.on("message", (reply: HashReply) => {
       const job = this.#jobs.get(reply.id);

@@ -10,7 +10,7 @@ const bufferBytes = 4 * 1024 * 1024;
  * body still arrives, so the flush at the end (before the upload is acknowledged) has little
  * left to do.
  */
-const flushEveryBytes = 16 * 1024 * 1024;
+const flushEveryBytes = Number(process.env.EXP_FLUSH_MIB ?? 16) * 1024 * 1024 || Number.POSITIVE_INFINITY;
 
 const codeOf = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code;
 

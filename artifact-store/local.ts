@@ -136,7 +136,7 @@ export class LocalArtifactStore implements ArtifactStore {
     try {
       sink = await FileSink.create(part, (written) => {
         // Once the body is past the inline limit, the hash thread reads the file as it grows.
-        if (!measure.hashing && reader) followed ??= fileHasher.follow(reader.fd);
+        if (!measure.hashing && reader && !process.env.EXP_NOFOLLOW) followed ??= fileHasher.follow(reader.fd);
         followed?.grow(written);
       });
       // Opened while the new file has its temporary name: what it reads is this upload's.
@@ -157,7 +157,8 @@ export class LocalArtifactStore implements ArtifactStore {
     const size = measure.byteCount;
     const sha256 = measure.sha256;
     if (sha256 !== null) return { path, size, sha256, contentType, sha256Later: undefined };
-    if (!followed) throw new Error(`'${path}' was neither hashed as it came nor followed`);
+    if (!followed && reader === undefined) throw new Error(`'${path}' was neither hashed as it came nor followed`);
+    if (!followed) { const h = await open(file, "r"); followed = fileHasher.follow(h.fd); void followed.settled.then(() => h.close()); followed.grow(measure.byteCount); }
     const sha256Later = followed.end(size);
     // Nearly there: a short wait spares the index a second write.
     if (followed.lag(size) <= waitForHashBytes)

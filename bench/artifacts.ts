@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import {
   closeSync,
@@ -10,13 +11,14 @@ import {
   rmSync,
   writeSync,
 } from "node:fs";
+import { get, request } from "node:http";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import { createInterface } from "node:readline";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { downloadArtifactFile, uploadArtifact } from "../client/artifacts.ts";
 import { GraphQLClient } from "../client/graphql-client.ts";
-import { benchDir, format, graphql, startServer, time } from "./support.ts";
+import { benchDir, format, graphql, root, startServer, time } from "./support.ts";
 
 const mib = 1024 * 1024;
 const fileMiB = 200;
@@ -37,14 +39,52 @@ const streamCopy = (from: string, to: string) =>
     createWriteStream(to, { highWaterMark: mib }),
   );
 
+/** `cp` and then flush the copy to disk, as an upload is before it is answered. */
+function copyAndFlush(from: string, to: string): void {
+  copyFileSync(from, to);
+  const copied = openSync(to, "r+");
+  fsyncSync(copied);
+  closeSync(copied);
+}
+
+/** PUTs a file with Node's HTTP client (what the SDK does), resolving once answered. */
+const put = (url: string, file: string) =>
+  new Promise<void>((resolve, reject) => {
+    const sending = request(url, { method: "PUT" }, (response) => {
+      response.resume().once("end", resolve);
+    });
+    sending.once("error", reject);
+    pipeline(createReadStream(file, { highWaterMark: mib }), sending).catch(reject);
+  });
+
+/** GETs a URL into a file with Node's HTTP client (what the SDK does, minus its hash check). */
+const download = (url: string, file: string) =>
+  new Promise<void>((resolve, reject) => {
+    get(url, (response) => {
+      pipeline(response, createWriteStream(file, { highWaterMark: mib })).then(resolve, reject);
+    }).once("error", reject);
+  });
+
 /** Resolves once the server has recorded the artifact's SHA-256 (polled, 5 ms apart). */
-async function sha256Recorded(url: string, runId: string, path: string): Promise<string> {
+async function sha256Recorded(url: string): Promise<string> {
   for (;;) {
-    const response = await fetch(`${url}/artifacts/${runId}/${path}`, { method: "HEAD" });
+    const response = await fetch(url, { method: "HEAD" });
     const sha256 = response.headers.get("x-labbook-sha256");
     if (sha256) return sha256;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** bench/bare-http-server.ts in a process of its own, as labbook's server is. */
+async function startBareServer(folder: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(root, "bench/bare-http-server.ts"), folder], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`the bare server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once("line", resolve);
+  });
+  return { url: (JSON.parse(line) as { url: string }).url, child };
 }
 
 /**
@@ -58,7 +98,9 @@ async function sha256Recorded(url: string, runId: string, path: string): Promise
  *
  * An upload is answered once its file is flushed to disk (fsync): a plain copy flushes nothing,
  * so a copy followed by fsync is printed as well. A large upload's SHA-256 is computed beside
- * it and may be recorded after the answer: the time until it is recorded is printed too.
+ * it and may be recorded after the answer: the time until it is recorded is printed too. And
+ * the same transfers through a bare Node HTTP server (bench/bare-http-server.ts: write and
+ * fsync, or stream a file back, nothing else) show what any Node server gets on this machine.
  */
 export async function benchArtifacts(): Promise<string[]> {
   const { dir, cleanup } = benchDir();
@@ -69,8 +111,10 @@ export async function benchArtifacts(): Promise<string[]> {
   closeSync(fd);
   const expected = createHash("sha256").update(readFileSync(source)).digest("hex");
   const server = await startServer(join(dir, "labbook.db"), join(dir, "artifacts"));
+  const bare = await startBareServer(dir);
   const timings: Record<string, number[]> = {};
-  const record = (what: string, ms: number) => {
+  const measure = async (what: string, work: () => unknown) => {
+    const { ms } = await time(async () => work());
     timings[what] ??= [];
     timings[what].push(ms);
   };
@@ -88,51 +132,34 @@ export async function benchArtifacts(): Promise<string[]> {
     const copy = join(dir, "copy.bin");
     const downloaded = join(dir, "downloaded.bin");
     for (let round = 0; round < rounds; round++) {
-      record("copyFile", (await time(async () => copyFileSync(source, copy))).ms);
+      await measure("copyFile", () => copyFileSync(source, copy));
       rmSync(copy);
-      record("stream copy", (await time(() => streamCopy(source, copy))).ms);
+      await measure("stream copy", () => streamCopy(source, copy));
       rmSync(copy);
-      record(
-        "copyFile + fsync",
-        (
-          await time(async () => {
-            copyFileSync(source, copy);
-            const copied = openSync(copy, "r+");
-            fsyncSync(copied);
-            closeSync(copied);
-          })
-        ).ms,
-      );
+      await measure("copyFile + fsync", () => copyAndFlush(source, copy));
       rmSync(copy);
 
       const path = `model/weights-${round}.bin`;
-      const start = performance.now();
-      const upload = await uploadArtifact(target, runId, path, { file: source });
-      record("upload", performance.now() - start);
-      if (upload.size !== bytes) throw new Error(`uploaded ${upload.size} bytes`);
-      const sha256 = upload.sha256 ?? (await sha256Recorded(server.url, runId, path));
-      record("upload + SHA-256 recorded", performance.now() - start);
+      const url = `${server.url}/artifacts/${runId}/${path}`;
+      let sha256: string | null = null;
+      await measure("upload + SHA-256 recorded", async () => {
+        await measure("upload", async () => {
+          const uploaded = await uploadArtifact(target, runId, path, { file: source });
+          if (uploaded.size !== bytes) throw new Error(`uploaded ${uploaded.size} bytes`);
+          sha256 = uploaded.sha256;
+        });
+        sha256 ??= await sha256Recorded(url);
+      });
       if (sha256 !== expected) throw new Error("the server's SHA-256 differs");
+      await measure("bare upload", () => put(bare.url, source));
 
-      record(
-        "download",
-        (
-          await time(async () => {
-            const response = await fetch(`${server.url}/artifacts/${runId}/${path}`);
-            await pipeline(
-              Readable.fromWeb(
-                response.body as import("node:stream/web").ReadableStream<Uint8Array>,
-              ),
-              createWriteStream(downloaded, { highWaterMark: mib }),
-            );
-          })
-        ).ms,
+      await measure("download", () => download(url, downloaded));
+      rmSync(downloaded);
+      await measure("bare download", () =>
+        download(`${bare.url}/?file=${encodeURIComponent(source)}`, downloaded),
       );
       rmSync(downloaded);
-      record(
-        "SDK download",
-        (await time(() => downloadArtifactFile(target, runId, path, downloaded))).ms,
-      );
+      await measure("SDK download", () => downloadArtifactFile(target, runId, path, downloaded));
       rmSync(downloaded);
     }
     const hashOnly = await time(() =>
@@ -144,18 +171,22 @@ export async function benchArtifacts(): Promise<string[]> {
     const streamMs = ms("stream copy");
     const figure = (what: string) =>
       `${format(ms(what), 0)} ms, ${format(rate(bytes, ms(what)), 0)} MB/s`;
+    const versus = (what: string) =>
+      `${format(copyMs / ms(what), 2)}x copyFile, ${format(streamMs / ms(what), 2)}x stream copy`;
     const line = (label: string, what: string) =>
-      `artifacts: ${label}: ${figure(what)} = ${format(copyMs / ms(what), 2)}x copyFile, ${format(streamMs / ms(what), 2)}x stream copy`;
+      `artifacts: ${label}: ${figure(what)} = ${versus(what)}`;
     return [
       `artifacts: ${fileMiB} MiB, median of ${rounds} rounds, same disk, warm page cache; ratio = baseline time / labbook time (target >= 0.5x copyFile)`,
       `artifacts: baselines: copyFile (fs.copyFile, as cp) ${figure("copyFile")}; stream copy (Node streams, 1 MiB chunks) ${figure("stream copy")}; copyFile + fsync ${figure("copyFile + fsync")}`,
-      line("upload (SDK uploadArtifact -> PUT -> server writes + fsync -> 201)", "upload"),
+      line("upload (SDK uploadArtifact -> PUT -> server writes, fsyncs -> 201)", "upload"),
       line("upload until its SHA-256 is recorded", "upload + SHA-256 recorded"),
-      line("download (GET streamed to a file)", "download"),
+      line("download (GET streamed to a file, Node's HTTP client)", "download"),
       line("SDK download (downloadArtifactFile, checks the SHA-256)", "SDK download"),
+      `artifacts: floor, a bare Node HTTP server, same client: PUT -> file + fsync ${figure("bare upload")} = ${versus("bare upload")}; GET <- file ${figure("bare download")} = ${versus("bare download")}`,
       `artifacts: for scale: SHA-256 of the file alone ${format(hashOnly.ms, 0)} ms (${format(rate(bytes, hashOnly.ms), 0)} MB/s; this CPU has no SHA instructions)`,
     ];
   } finally {
+    bare.child.kill();
     await server.stop();
     cleanup();
   }

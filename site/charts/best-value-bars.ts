@@ -50,7 +50,8 @@ export interface BestValueBarsOptions extends Omit<ChartSize, "height"> {
 export function bestValueBarsSpec(options: BestValueBarsOptions): TopLevelSpec {
   const best = options.goal === "max" ? "highest" : "lowest";
   const title = options.title ?? `best ${options.metric} per run (${best})`;
-  const base = baseSpec(title, options);
+  // Narrower than the others: run names on the left and values past the bars' ends.
+  const base = baseSpec(title, { width: 400, ...options });
   return {
     ...base,
     height: { step: 18 },

@@ -165,7 +165,12 @@ function chartFor(
             base: base(`scatter-${slug(section.param)}-vs-${slug(section.metric)}`),
             title,
             kind: "scatter",
-            spec: section.title ? { ...spec, title: { text: section.title } } : spec,
+            spec: section.title
+              ? ({
+                  ...spec,
+                  title: { ...(spec.title as object), text: section.title },
+                } as typeof spec)
+              : spec,
             rows,
           }),
           // Untitled, it is the experiment pages' scatter: draw it from their shared template.
