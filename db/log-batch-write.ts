@@ -102,11 +102,14 @@ const seriesUpdate = seriesColumns
   .map((column) => `${column} = excluded.${column}`)
   .join(", ");
 
+/** A saved series: its id, and the highest step it had before this batch (null: none). */
+type SavedSeries = { id: number; stepsUpTo: number | null };
+
 async function upsertSeries(
   tx: SqlTx,
   runId: string,
   metrics: Map<string, NewPoint[]>,
-): Promise<Map<string, number>> {
+): Promise<Map<string, SavedSeries>> {
   const keys = [...metrics.keys()];
   const existing = await tx.execute({
     sql: `SELECT * FROM metric_series WHERE run_id = ? AND key IN (${listPlaceholders(keys.length)})`,
@@ -125,7 +128,13 @@ async function upsertSeries(
       ON CONFLICT (run_id, key) DO UPDATE SET ${seriesUpdate} RETURNING id, key`,
     args,
   });
-  return new Map(saved.rows.map((row) => [textOf(row, "key"), intOf(row, "id")]));
+  return new Map(
+    saved.rows.map((row) => {
+      const key = textOf(row, "key");
+      // A series' last point is the one with the highest step.
+      return [key, { id: intOf(row, "id"), stepsUpTo: byKey.get(key)?.lastStep ?? null }];
+    }),
+  );
 }
 
 /** Rows per INSERT: large statements amortize their cost; 5 columns stay far under SQLite's variable limit. */
@@ -163,11 +172,11 @@ export async function writeMetrics(
   metrics: Map<string, NewPoint[]>,
 ): Promise<void> {
   if (metrics.size === 0) return;
-  const seriesIdByKey = await upsertSeries(tx, runId, metrics);
+  const seriesByKey = await upsertSeries(tx, runId, metrics);
   for (const [key, points] of metrics) {
-    const seriesId = seriesIdByKey.get(key);
-    if (seriesId === undefined) throw new Error(`metric series '${key}' was not saved`);
-    await updateRollups(tx, seriesId, points);
-    await insertPoints(tx, seriesId, points);
+    const series = seriesByKey.get(key);
+    if (series === undefined) throw new Error(`metric series '${key}' was not saved`);
+    await updateRollups(tx, series.id, points, series.stepsUpTo);
+    await insertPoints(tx, series.id, points);
   }
 }

@@ -201,13 +201,18 @@ const rollupArgs = (row: MetricRollupRow): InValue[] => [
 
 /**
  * Folds new points of one series into its rollup blocks at every level, in the caller's
- * write transaction: one read and one upsert for all levels (a 1000-step batch touches ~70
+ * write transaction: one read and one upsert for all levels (a 1000-step batch touches ~19
  * blocks). Hand-written SQL: this runs on every logged batch.
+ *
+ * `stepsUpTo` is the highest step the series had before these points (null: it had none;
+ * undefined: unknown). A block that starts after it cannot exist yet, so a batch appended to
+ * its series — the usual case — reads at most one block per level, and a new series none.
  */
 export async function updateRollups(
   tx: SqlTx,
   seriesId: number,
   points: readonly NewPoint[],
+  stepsUpTo?: number | null,
 ): Promise<void> {
   // Points usually arrive in step order, so consecutive points share a block: group runs of
   // them per level, with a map for the blocks seen before.
@@ -238,13 +243,22 @@ export async function updateRollups(
   const conditions: string[] = [];
   const args: InValue[] = [seriesId];
   for (const [level, blocks] of blocksByLevel) {
-    conditions.push(`(level = ? AND block IN (${listPlaceholders(blocks.length)}))`);
-    args.push(level, ...blocks);
+    const lastExisting =
+      stepsUpTo === undefined
+        ? Number.POSITIVE_INFINITY
+        : Math.floor((stepsUpTo ?? -1) / blockSize(level));
+    const candidates = stepsUpTo === null ? [] : blocks.filter((block) => block <= lastExisting);
+    if (candidates.length === 0) continue;
+    conditions.push(`(level = ? AND block IN (${listPlaceholders(candidates.length)}))`);
+    args.push(level, ...candidates);
   }
-  const existing = await tx.execute({
-    sql: `SELECT * FROM metric_rollups WHERE series_id = ? AND (${conditions.join(" OR ")})`,
-    args,
-  });
+  const existing =
+    conditions.length === 0
+      ? { rows: [] }
+      : await tx.execute({
+          sql: `SELECT * FROM metric_rollups WHERE series_id = ? AND (${conditions.join(" OR ")})`,
+          args,
+        });
   const summaries = new Map<string, BlockSummary>();
   for (const row of existing.rows) {
     const rollup = rollupFromRow(row);

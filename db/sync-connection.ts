@@ -39,6 +39,9 @@ export class SyncConnection {
   #open(): Database.Database {
     const connection = new Database(this.#path, { timeout: this.#busyTimeoutMs });
     connection.exec(`PRAGMA cache_size = -${cacheSizeKiB}`);
+    // Group commits put each batch in a SAVEPOINT, whose sub-journal (the pages' contents
+    // before the batch) is a temporary file by default: in memory, a batch costs ~20% less.
+    connection.exec("PRAGMA temp_store = MEMORY");
     return connection;
   }
 
