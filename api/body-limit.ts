@@ -14,9 +14,13 @@ export async function limitBody(request: Request, maxBytes: number): Promise<Req
       "PAYLOAD_TOO_LARGE",
       `The request body is larger than ${maxBytes} bytes; send smaller batches.`,
     );
-  const declared = Number(request.headers.get("content-length") ?? "0");
+  const length = request.headers.get("content-length");
+  const declared = Number(length ?? "0");
   if (declared > maxBytes) return tooLarge();
-  if (!request.body) return request;
+  // Node's HTTP parser never reads past a declared length, so such a body is already
+  // bounded: pass the request on untouched (copying every body cost each logBatch ~0.3 ms).
+  // Only a chunked body, of unknown length, is counted here.
+  if (length !== null || !request.body) return request;
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();
