@@ -22,7 +22,7 @@ function makeBatches(offset: number, count: number) {
 }
 
 /** Rounds of each side, alternated; medians are printed, the machine being shared and noisy. */
-const rounds = 3;
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;

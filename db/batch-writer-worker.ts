@@ -5,7 +5,7 @@
  * here SQLite writes while the main thread handles HTTP and GraphQL.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { applyBatchJobs } from "./apply-batches.ts";
+import { applyBatchGroup } from "./apply-batches.ts";
 import { type BatchJob, type BatchOutcome, errorToWire } from "./batch-job.ts";
 import { SyncConnection } from "./sync-connection.ts";
 
@@ -35,7 +35,7 @@ port.on("message", async (request: BatchWriterRequest) => {
       reply = { id: request.id, ok: true, outcomes: [] };
     } else {
       const { jobs } = request;
-      const outcomes = await connection.transaction((tx) => applyBatchJobs(tx, jobs));
+      const outcomes = await applyBatchGroup((work) => connection.transaction(work), jobs);
       reply = { id: request.id, ok: true, outcomes };
     }
   } catch (error) {

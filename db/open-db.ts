@@ -11,7 +11,7 @@ import {
 } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
-import { applyBatchJobs } from "./apply-batches.ts";
+import { applyBatchGroup } from "./apply-batches.ts";
 import { backfillRollups } from "./backfill-rollups.ts";
 import type { BatchJob, BatchOutcome } from "./batch-job.ts";
 import { BatchWriterThread } from "./batch-writer.ts";
@@ -176,7 +176,7 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
           const jobs = takeJobs();
           if (jobs.length === 0) return [];
           if (batchThread) return batchThread.apply(jobs);
-          return clientTransaction(client, (tx) => applyBatchJobs(tx, jobs));
+          return applyBatchGroup((work) => clientTransaction(client, work), jobs);
         }),
       async close() {
         await queue.drain();
