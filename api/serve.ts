@@ -13,7 +13,10 @@ export interface RunningServer {
 
 /** Binds an app to a host and port (0 picks a free one). */
 export function serve(app: App, options: { host: string; port: number }): Promise<RunningServer> {
-  const server = createServer(app);
+  // No limit on a whole request's time: an artifact upload of gigabytes takes longer than
+  // Node's default 5 minutes and would get a 408 halfway. Slow headers still time out
+  // (headersTimeout), and GraphQL bodies are bounded in size.
+  const server = createServer({ requestTimeout: 0 }, app);
   const answering = new Set<ServerResponse>();
   server.on("request", (_request: IncomingMessage, response: ServerResponse) => {
     answering.add(response);

@@ -52,6 +52,8 @@ export class Measure extends Transform {
     this.#maxBytes = options.maxBytes;
     this.#expectedSize = options.expectedSize;
     this.#inlineHashBytes = options.inlineHashBytes ?? Number.POSITIVE_INFINITY;
+    // A body announced larger than that is not hashed here at all.
+    if ((options.expectedSize ?? 0) > this.#inlineHashBytes) this.#hash = undefined;
   }
 
   /**
@@ -61,11 +63,6 @@ export class Measure extends Transform {
   get sha256(): string | null {
     if (this.#sha256 === undefined) throw new Error("the body has not ended yet");
     return this.#sha256;
-  }
-
-  /** Whether the body is still being hashed as it passes (it is not past `inlineHashBytes`). */
-  get hashing(): boolean {
-    return this.#hash !== undefined;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {

@@ -10,32 +10,32 @@ const bufferBytes = 4 * 1024 * 1024;
  * body still arrives, so the flush at the end (before the upload is acknowledged) has little
  * left to do.
  */
-const flushEveryBytes = Number(process.env.EXP_FLUSH_MIB ?? 16) * 1024 * 1024 || Number.POSITIVE_INFINITY;
+const flushEveryBytes = 16 * 1024 * 1024;
 
 const codeOf = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code;
 
 /**
  * Writes a stream into a new file, durably: it ends only once every byte is flushed to disk
  * (`fsync`). Chunks that arrive while a write is in progress go down together in one
- * `pwritev`. `written` counts the bytes in the file (the page cache) so far.
+ * `pwritev`. `written` counts the bytes in the file (the page cache) so far. Every 16 MiB it
+ * asks the disk to write out what came (`fdatasync`, not awaited), so that the final flush
+ * is short.
  */
 export class FileSink extends Writable {
   written = 0;
   readonly #handle: FileHandle;
-  readonly #onWritten: ((bytes: number) => void) | undefined;
   #unflushed = 0;
   #flushing: Promise<void> | undefined;
   #flushError: unknown;
 
-  private constructor(handle: FileHandle, onWritten: ((bytes: number) => void) | undefined) {
+  private constructor(handle: FileHandle) {
     super({ highWaterMark: bufferBytes });
     this.#handle = handle;
-    this.#onWritten = onWritten;
   }
 
   /** Creates `file` (it must not exist) and a sink into it. */
-  static async create(file: string, onWritten?: (bytes: number) => void): Promise<FileSink> {
-    return new FileSink(await open(file, "wx"), onWritten);
+  static async create(file: string): Promise<FileSink> {
+    return new FileSink(await open(file, "wx"));
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void) {
@@ -73,7 +73,6 @@ export class FileSink extends Writable {
       this.#unflushed += bytesWritten;
       pending = remainder(pending, bytesWritten);
     }
-    this.#onWritten?.(this.written);
     if (this.#unflushed >= flushEveryBytes && !this.#flushing) {
       this.#unflushed = 0;
       this.#flushing = this.#handle.datasync().then(

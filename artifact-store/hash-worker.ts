@@ -1,46 +1,33 @@
 /**
  * The thread that computes files' SHA-256 (file-hasher.ts starts it). It reads each file
- * through a descriptor the main thread opened, up to the bytes the main thread says are
- * written, so it can follow a file while an upload is still writing it. Several files are
- * hashed in turns, a chunk each, so that a message (more bytes, the end, a cancel) is read
- * between chunks.
+ * through a descriptor the main thread opened (and closes once answered). Several files are
+ * hashed in turns, a chunk each, so that none waits behind a large one.
  */
-
 import { createHash, type Hash } from "node:crypto";
 import { readlinkSync, readSync } from "node:fs";
 import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 
-/** What the main thread asks. */
-export type HashRequest =
-  /** Hash the file open as `fd`, from its first byte. */
-  | { kind: "start"; id: number; fd: number }
-  /** `bytes` of it are written and may be read. */
-  | { kind: "grow"; id: number; bytes: number }
-  /** The file is `bytes` long: answer once they are hashed. */
-  | { kind: "end"; id: number; bytes: number }
-  /** Stop; the main thread closes the descriptor once `cancelled` comes back. */
-  | { kind: "cancel"; id: number };
+/** What the main thread asks: the SHA-256 of the first `bytes` of the file open as `fd`. */
+export interface HashRequest {
+  id: number;
+  fd: number;
+  bytes: number;
+}
 
-/** What the thread answers; after `done`, `failed` or `cancelled` it no longer reads `fd`. */
+/** The answer; the thread no longer reads the descriptor once it is sent. */
 export type HashReply =
-  | { kind: "hashed"; id: number; bytes: number }
-  | { kind: "done"; id: number; sha256: string; bytes: number }
-  | { kind: "failed"; id: number; message: string; code: string | undefined }
-  | { kind: "cancelled"; id: number };
+  | { id: number; sha256: string }
+  | { id: number; error: { message: string; code: string | undefined } };
 
 interface Job {
   fd: number;
   hash: Hash;
   position: number;
-  available: number;
-  end: number | undefined;
-  reported: number;
+  end: number;
 }
 
 const chunkBytes = 1024 * 1024;
-/** How often progress is reported (the main thread decides from it whether to wait). */
-const reportEveryBytes = 8 * 1024 * 1024;
 
 const port = parentPort;
 if (!port) throw new Error("hash-worker.ts runs as a worker thread");
@@ -48,84 +35,51 @@ const jobs = new Map<number, Job>();
 const buffer = Buffer.allocUnsafe(chunkBytes);
 let pumping = false;
 
-const reply = (message: HashReply) => port.postMessage(message);
-
-function finish(id: number, job: Job): void {
-  jobs.delete(id);
-  reply({ kind: "done", id, sha256: job.hash.digest("hex"), bytes: job.position });
-}
-
-/** One chunk of each job that has bytes to read, then again after pending messages. */
+/** One chunk of each job, then again after the messages that came meanwhile. */
 function pump(): void {
   pumping = false;
   for (const [id, job] of jobs) {
-    if (job.position >= job.available) continue;
     try {
-      const want = Math.min(chunkBytes, job.available - job.position);
-      const read = readSync(job.fd, buffer, 0, want, job.position);
-      if (read === 0)
-        throw Object.assign(
-          new Error(`the file ended after ${job.position} of ${job.available} bytes`),
-          { code: "ESHORT" },
-        );
+      const want = Math.min(chunkBytes, job.end - job.position);
+      const read = want === 0 ? 0 : readSync(job.fd, buffer, 0, want, job.position);
+      if (want > 0 && read === 0)
+        throw Object.assign(new Error(`the file ended after ${job.position} of ${job.end} bytes`), {
+          code: "ESHORT",
+        });
       job.hash.update(buffer.subarray(0, read));
       job.position += read;
+      if (job.position < job.end) continue;
+      jobs.delete(id);
+      port?.postMessage({ id, sha256: job.hash.digest("hex") } satisfies HashReply);
     } catch (error) {
       jobs.delete(id);
       const { message, code } = error as NodeJS.ErrnoException;
-      reply({ kind: "failed", id, message, code });
-      continue;
-    }
-    if (job.position === job.end) finish(id, job);
-    else if (job.position - job.reported >= reportEveryBytes) {
-      job.reported = job.position;
-      reply({ kind: "hashed", id, bytes: job.position });
+      port?.postMessage({ id, error: { message, code } } satisfies HashReply);
     }
   }
   schedule();
 }
 
 function schedule(): void {
-  if (pumping) return;
-  for (const job of jobs.values())
-    if (job.position < job.available) {
-      pumping = true;
-      setImmediate(pump);
-      return;
-    }
+  if (pumping || jobs.size === 0) return;
+  pumping = true;
+  setImmediate(pump);
 }
 
-port.on("message", (request: HashRequest) => {
-  const job = jobs.get(request.id);
-  if (request.kind === "start")
-    jobs.set(request.id, {
-      fd: request.fd,
-      hash: createHash("sha256"),
-      position: 0,
-      available: 0,
-      end: undefined,
-      reported: 0,
-    });
-  else if (request.kind === "cancel") {
-    jobs.delete(request.id);
-    reply({ kind: "cancelled", id: request.id });
-  } else if (job) {
-    job.available = Math.max(job.available, request.bytes);
-    if (request.kind === "end") {
-      job.end = request.bytes;
-      if (job.position === job.end) finish(request.id, job);
-    }
-  }
+port.on("message", ({ id, fd, bytes }: HashRequest) => {
+  jobs.set(id, { fd, hash: createHash("sha256"), position: 0, end: bytes });
   schedule();
 });
 
-// A hash is worked out after the bytes are safe on disk; it should not slow the uploads and
-// downloads in flight, so this thread takes the CPU only when they leave it idle. Linux
-// gives each thread its own nice value (its id is the last part of /proc/thread-self, read
-// on this thread: the asynchronous readlink would run on, and renice, a libuv pool thread).
+// A hash is worked out after the bytes are safe on disk; it should not slow the transfers in
+// flight, so this thread runs at a lower priority: a core they keep busy gives it about a
+// tenth of its time (nice 10), not so little that other programs on the machine can starve it
+// (nice 19 would). Linux gives each thread its own nice value (its id is the last part of
+// /proc/thread-self, read on this thread: an asynchronous readlink would run on, and renice,
+// a libuv pool thread).
 try {
   const threadId = Number(readlinkSync("/proc/thread-self").split("/").pop());
-  if (Number.isSafeInteger(threadId)) setPriority(threadId, 19);
+  if (Number.isSafeInteger(threadId)) setPriority(threadId, 10);
 } catch {
   // Another system: the thread keeps the process's priority.
 }

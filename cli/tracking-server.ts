@@ -22,10 +22,11 @@ const labbookScript = fileURLToPath(new URL("./labbook.ts", import.meta.url));
  * Loaded into the server it starts: the server stops (as on SIGTERM) when its standard input
  * closes, that is when the process that started it is gone, even killed with SIGKILL. It
  * runs in a process group of its own, so a Ctrl-C in the terminal reaches the command, and
- * the server stays up to record how the run ended.
+ * the server stays up to record how the run ended. Worker threads load it too (they inherit
+ * `--import`), and their standard input ends at once: only the main thread may listen.
  */
 const exitWithParent = `data:text/javascript,${encodeURIComponent(
-  'process.stdin.on("error",()=>{});process.stdin.on("end",()=>process.kill(process.pid,"SIGTERM"));process.stdin.resume();',
+  'import{isMainThread}from"node:worker_threads";if(isMainThread){process.stdin.on("error",()=>{});process.stdin.on("end",()=>process.kill(process.pid,"SIGTERM"));process.stdin.resume();}',
 )}`;
 
 function exitOf(child: ChildProcess): Promise<void> {

@@ -18,7 +18,8 @@ ArtifactRef.implement({
     }),
     sha256: t.exposeString("sha256", {
       nullable: true,
-      description: "A file's SHA-256, hex, computed as it was uploaded; null for a folder.",
+      description:
+        "A file's SHA-256, hex; null for a folder, and for a large file whose hash the server is still computing (it answers its upload before).",
     }),
     contentType: t.exposeString("contentType", {
       nullable: true,

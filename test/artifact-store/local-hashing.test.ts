@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { appendFileSync, openSync, readdirSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -17,49 +17,43 @@ async function* chunksOf(bytes: Buffer, size = 256 * 1024) {
 }
 
 describe("the hash thread", () => {
-  it("hashes a file as it grows, reading only as far as it is told", async () => {
-    const file = join(tempDir(), "growing.bin");
-    const first = randomBytes(mib);
-    const second = randomBytes(mib + 123);
-    writeFileSync(file, first);
+  it("hashes the first bytes of a file, through a descriptor the caller opened", async () => {
+    const file = join(tempDir(), "file.bin");
+    const bytes = randomBytes(3 * mib + 123);
+    writeFileSync(file, bytes);
     const handle = await open(file, "r");
     const hasher = new FileHasher();
     try {
-      const followed = hasher.follow(handle.fd);
-      followed.grow(first.length);
-      appendFileSync(file, second);
-      followed.grow(first.length + second.length);
-      expect(await followed.end(first.length + second.length)).toBe(
-        sha256(Buffer.concat([first, second])),
-      );
-      await followed.settled;
-      // The first bytes only, though the file is longer.
-      expect(await hasher.hash(handle.fd, first.length)).toBe(sha256(first));
-      expect(await hasher.hash(handle.fd, 0)).toBe(sha256(""));
+      const [whole, first, none] = await Promise.all([
+        hasher.hash(handle.fd, bytes.length),
+        hasher.hash(handle.fd, mib),
+        hasher.hash(handle.fd, 0),
+      ]);
+      expect(whole).toBe(sha256(bytes));
+      expect(first).toBe(sha256(bytes.subarray(0, mib)));
+      expect(none).toBe(sha256(""));
     } finally {
       await handle.close();
       await hasher.close();
     }
   });
 
-  it("fails a file shorter than announced, and lets go of it when cancelled", async () => {
+  it("fails a file shorter than asked, and a descriptor that is not open", async () => {
     const file = join(tempDir(), "short.bin");
     writeFileSync(file, randomBytes(1000));
     const fd = openSync(file, "r");
     const hasher = new FileHasher();
     try {
       await expect(hasher.hash(fd, 5000)).rejects.toThrow(/ended after 1000 of 5000 bytes/);
-      const followed = hasher.follow(fd);
-      followed.grow(500);
-      await followed.cancel();
-      await followed.settled;
+      closeSync(fd);
+      await expect(hasher.hash(fd, 10)).rejects.toMatchObject({ code: "EBADF" });
     } finally {
       await hasher.close();
     }
   });
 });
 
-describe("the local store's hashing beside uploads", () => {
+describe("the local store's hashing after uploads", () => {
   it("hashes the bytes of its own upload, even when the path is replaced before it is done", async () => {
     const store = new LocalArtifactStore(tempDir());
     const first = randomBytes(24 * mib);
@@ -70,6 +64,20 @@ describe("the local store's hashing beside uploads", () => {
     await store.write("model.bin", chunksOf(second));
     expect(written.sha256 ?? (await written.sha256Later)).toBe(sha256(first));
     expect((await store.hashStored("model.bin")).sha256).toBe(sha256(second));
+  });
+
+  it("closes the file it hashed once the hash is done", async () => {
+    const store = new LocalArtifactStore(tempDir());
+    // The hash thread (and its descriptors) exists before counting.
+    await (await store.writeHashingAside("warm.bin", randomBytes(mib), { inlineHashBytes: 1024 }))
+      .sha256Later;
+    const before = openFiles();
+    const written = await store.writeHashingAside("large.bin", chunksOf(randomBytes(8 * mib)), {
+      inlineHashBytes: 64 * 1024,
+    });
+    expect(written.sha256).toBeNull();
+    await written.sha256Later;
+    await until("the hashed file is closed", () => openFiles() <= before);
   });
 
   it("closes what it opened and keeps no temporary file when a body fails midway", async () => {
