@@ -16,7 +16,7 @@ import { benchDir, bestOf, format, root } from "./support.ts";
 const metricKeys = ["loss", "acc", "val_loss", "val_acc", "lr"] as const;
 const steps = 10_000;
 /** Runs per experiment: the build time of each shows how it grows with the number of runs. */
-const sizes = [50, 100, 200] as const;
+const defaultSizes = [50, 100, 200] as const;
 const t0 = 1_700_000_000_000;
 const megabyte = 1024 * 1024;
 
@@ -74,10 +74,12 @@ interface BuildTiming {
   ms: number;
   /** Reading the data through GraphQL into the snapshot (until "building pages"). */
   readMs: number;
-  /** From then until the first chart files are written: Astro's pages and the assets. */
+  /** From then until Astro's pages and the assets are written. */
   pagesMs: number;
-  /** The rest: every chart's files (.vl.json, .svg, .png, .html). */
+  /** From the same start until every chart's files (.vl.json, .svg, .png, .html) are written. */
   chartsMs: number;
+  /** The process's peak resident memory, all threads. */
+  peakBytes: number;
 }
 
 /** `labbook report` as a user runs it, in a child process, timed by the lines it prints. */
@@ -86,6 +88,8 @@ function buildReport(dbFile: string, out: string, experiment: string): Promise<B
   const child = spawn(
     process.execPath,
     [
+      "--import",
+      join(root, "bench/peak-memory.ts"),
       join(root, "cli/labbook.ts"),
       "report",
       "--db",
@@ -100,25 +104,28 @@ function buildReport(dbFile: string, out: string, experiment: string): Promise<B
     { cwd: join(out, ".."), stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";
+  let buildAt: number | undefined;
   let pagesAt: number | undefined;
   let chartsAt: number | undefined;
   child.stderr.on("data", (chunk) => {
     stderr += chunk;
     const now = performance.now();
-    if (pagesAt === undefined && stderr.includes("building pages")) pagesAt = now;
-    if (chartsAt === undefined && /charts: \d+\/\d+ written/.test(stderr)) chartsAt = now;
+    if (buildAt === undefined && stderr.includes("building pages")) buildAt = now;
+    if (pagesAt === undefined && stderr.includes("pages: built")) pagesAt = now;
+    if (chartsAt === undefined && /charts' files written/.test(stderr)) chartsAt = now;
   });
   return new Promise((resolve, reject) =>
     child.once("close", (code) => {
       const end = performance.now();
       if (code !== 0) return reject(new Error(`labbook report exited with ${code}: ${stderr}`));
-      const pages = pagesAt ?? started;
-      const charts = chartsAt ?? end;
+      const build = buildAt ?? started;
       resolve({
         ms: end - started,
-        readMs: pages - started,
-        pagesMs: charts - pages,
-        chartsMs: end - charts,
+        readMs: build - started,
+        pagesMs: (pagesAt ?? end) - build,
+        chartsMs: (chartsAt ?? end) - build,
+        // maxRSS is in kilobytes.
+        peakBytes: Number(/peak-memory (\d+)/.exec(stderr)?.[1] ?? 0) * 1024,
       });
     }),
   );
@@ -127,15 +134,20 @@ function buildReport(dbFile: string, out: string, experiment: string): Promise<B
 interface Sizes {
   total: number;
   files: number;
+  /** Bytes of the chart files, by extension. */
+  charts: Record<string, number>;
   largestPage: { path: string; bytes: number };
   /** HTML files over 1 MB, relative to the report. */
   overLimit: string[];
 }
 
+const chartExtensions = [".vl.json", ".svg", ".png", ".html"];
+
 /** The report's size on disk, and its largest HTML page (chart embed pages included). */
 function measure(out: string): Sizes {
   let total = 0;
   let files = 0;
+  const charts: Record<string, number> = Object.fromEntries(chartExtensions.map((e) => [e, 0]));
   let largestPage = { path: "", bytes: 0 };
   const overLimit: string[] = [];
   for (const entry of readdirSync(out, { withFileTypes: true, recursive: true })) {
@@ -144,11 +156,14 @@ function measure(out: string): Sizes {
     const bytes = statSync(path).size;
     total += bytes;
     files += 1;
+    const extension = chartExtensions.find((one) => entry.name.endsWith(one));
+    if (extension && relative(out, path).startsWith("charts"))
+      charts[extension] = (charts[extension] ?? 0) + bytes;
     if (!entry.name.endsWith(".html")) continue;
     if (bytes > megabyte) overLimit.push(`${relative(out, path)} (${format(bytes / 1024, 0)} KB)`);
     if (bytes > largestPage.bytes) largestPage = { path: relative(out, path), bytes };
   }
-  return { total, files, largestPage, overLimit };
+  return { total, files, charts, largestPage, overLimit };
 }
 
 const mb = (bytes: number) => `${format(bytes / megabyte, 2)} MB`;
@@ -156,9 +171,10 @@ const mb = (bytes: number) => `${format(bytes / megabyte, 2)} MB`;
 /**
  * `labbook report` over 200 runs × 5 metrics × 10,000 steps (10 million points), and over 50
  * and 100 such runs, each built by the command in a child process from a database file:
- * build time, the report's total size, its largest page, and how the time grows with runs.
+ * build time, peak memory, the report's total size, its largest page, and how the time grows
+ * with runs. `sizes` other than those make a quicker variant (`node bench/report-build.ts 10 40`).
  */
-export async function benchReportBuild(): Promise<string[]> {
+export async function benchReportBuild(sizes: readonly number[] = defaultSizes): Promise<string[]> {
   const { dir, cleanup } = benchDir();
   try {
     const dbFile = join(dir, "labbook.db");
@@ -199,12 +215,13 @@ export async function benchReportBuild(): Promise<string[]> {
       console.error(`  report-build: ${runs} runs built in ${format(timing.ms / 1000, 1)} s`);
     }
     const seconds = (ms: number) => `${format(ms / 1000, 1)} s`;
-    const lines = results.map(
-      ({ runs, ms, readMs, pagesMs, chartsMs, sizes: s }) =>
-        `report-build: ${runs} runs × ${metricKeys.length} metrics × ${format(steps)} steps (${format(runs * metricKeys.length * steps)} points): built in ${seconds(ms)} (${format(ms / runs, 0)} ms/run: reading ${seconds(readMs)}, pages ${seconds(pagesMs)}, chart files ${seconds(chartsMs)}); ${format(s.files)} files, ${mb(s.total)}; largest page ${s.largestPage.path} ${format(s.largestPage.bytes / 1024, 0)} KB; pages over 1 MB: ${s.overLimit.length ? s.overLimit.join(", ") : "none"}`,
-    );
-    const [small, , large] = results;
-    if (small && large) {
+    const lines = results.map(({ runs, ms, readMs, pagesMs, chartsMs, peakBytes, sizes: s }) => {
+      const charts = chartExtensions.map((e) => `${e} ${mb(s.charts[e] ?? 0)}`).join(", ");
+      return `report-build: ${runs} runs × ${metricKeys.length} metrics × ${format(steps)} steps (${format(runs * metricKeys.length * steps)} points): built in ${seconds(ms)} (${format(ms / runs, 0)} ms/run: reading ${seconds(readMs)}, then pages ${seconds(pagesMs)} and chart files ${seconds(chartsMs)} side by side); peak memory ${mb(peakBytes)}; ${format(s.files)} files, ${mb(s.total)} (charts: ${charts}); largest page ${s.largestPage.path} ${format(s.largestPage.bytes / 1024, 0)} KB; pages over 1 MB: ${s.overLimit.length ? s.overLimit.join(", ") : "none"}`;
+    });
+    const small = results[0];
+    const large = results.at(-1);
+    if (small && large && large !== small) {
       const ratio = large.ms / small.ms;
       const perRun = (large.ms - small.ms) / (large.runs - small.runs);
       const fixed = small.ms - perRun * small.runs;
@@ -221,5 +238,9 @@ export async function benchReportBuild(): Promise<string[]> {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url))
-  for (const line of await benchReportBuild()) console.log(line);
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const sizes = process.argv.slice(2).map(Number);
+  if (sizes.some((size) => !Number.isInteger(size) || size < 1))
+    throw new Error("usage: node bench/report-build.ts [runs per experiment]...");
+  for (const line of await benchReportBuild(sizes.length ? sizes : defaultSizes)) console.log(line);
+}

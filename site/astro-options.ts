@@ -27,6 +27,8 @@ export function astroConfig(options: {
     devToolbar: { enabled: false },
     build: { format: "preserve", inlineStylesheets: "always" },
     vite: {
+      // The chart files are written into the same folder while Astro builds: do not empty it.
+      build: { emptyOutDir: false },
       cacheDir: options.cacheDir,
       define: { __LABBOOK_SNAPSHOT__: JSON.stringify(options.snapshotPath) },
       logLevel: "warn",

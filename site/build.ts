@@ -3,15 +3,19 @@ import { join, resolve } from "node:path";
 import { build as astroBuild } from "astro";
 import { build as esbuild } from "esbuild";
 import { astroConfig, siteRoot } from "./astro-options.ts";
+import { embedScript } from "./export/embed-script.ts";
 import { writeChartFiles } from "./export/write-charts.ts";
 import { templateSpecs } from "./lib/spec-templates.ts";
 import { vegaBrowserBuild } from "./render/vega-runtime.ts";
 import { toVega } from "./render/vega-view.ts";
+import { handOverSnapshot, withdrawSnapshot } from "./snapshot/handover.ts";
 import type { Snapshot } from "./snapshot/types.ts";
 
 export interface BuildSiteOptions {
   /** The JSON snapshot to build from. */
   snapshotPath: string;
+  /** The same snapshot when the caller holds it parsed already: it is not read again. */
+  snapshot?: Snapshot;
   /** An empty or absent folder to build into. */
   outDir: string;
   /** Progress lines. */
@@ -68,8 +72,50 @@ const countPages = (dir: string): number =>
  */
 export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteResult> {
   const log = options.log ?? (() => {});
-  const snapshot = JSON.parse(readFileSync(options.snapshotPath, "utf8")) as Snapshot;
-  log("building pages (Astro)");
+  const outDir = resolve(options.outDir);
+  const snapshotPath = resolve(options.snapshotPath);
+  const snapshot = options.snapshot ?? (JSON.parse(readFileSync(snapshotPath, "utf8")) as Snapshot);
+  const started = performance.now();
+  const seconds = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  log("building pages (Astro) and chart files");
+  mkdirSync(outDir, { recursive: true });
+  // The charts' files are drawn on threads of their own while Astro renders the pages here:
+  // Astro keeps one core busy, the charts every core.
+  const stopCharts = new AbortController();
+  const charts = writeChartFiles(snapshot, outDir, {
+    signal: stopCharts.signal,
+    progress: (done, total) => {
+      if (done === total || done % 100 === 0) log(`charts: ${done}/${total} written`);
+    },
+  });
+  // Handled below; until then a failure must not count as an unhandled rejection.
+  charts.catch(() => {});
+  try {
+    handOverSnapshot(snapshotPath, snapshot);
+    try {
+      await buildPages(snapshotPath, outDir);
+    } finally {
+      withdrawSnapshot(snapshotPath);
+    }
+    const assets = join(outDir, "assets");
+    mkdirSync(assets, { recursive: true });
+    writeFileSync(join(assets, "labbook.js"), await clientScript());
+    writeFileSync(join(assets, "vega.min.js"), vegaBrowserBuild());
+    writeFileSync(join(assets, "chart-specs.js"), chartSpecsScript());
+    writeFileSync(join(assets, "chart-embed.js"), embedScript());
+    log(`pages: built in ${seconds()}`);
+  } catch (error) {
+    stopCharts.abort();
+    await charts.catch(() => {});
+    throw error;
+  }
+  const written = await charts;
+  log(`charts: ${written} charts' files written in ${seconds()}`);
+  return { pages: countPages(outDir), charts: written };
+}
+
+/** Astro renders the pages from the snapshot file into `outDir`. */
+async function buildPages(snapshotPath: string, outDir: string): Promise<void> {
   // Astro bundles the pages' server code under the working directory when the output is
   // outside it, and runs it from there: work in a folder of our own beside node_modules.
   const workDir = join(siteRoot, ".work", String(process.pid));
@@ -77,24 +123,9 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const cwd = process.cwd();
   process.chdir(workDir);
   try {
-    await astroBuild(
-      astroConfig({
-        snapshotPath: resolve(cwd, options.snapshotPath),
-        outDir: resolve(cwd, options.outDir),
-        cacheDir: join(workDir, "vite"),
-      }),
-    );
+    await astroBuild(astroConfig({ snapshotPath, outDir, cacheDir: join(workDir, "vite") }));
   } finally {
     process.chdir(cwd);
     rmSync(workDir, { recursive: true, force: true });
   }
-  const assets = join(options.outDir, "assets");
-  mkdirSync(assets, { recursive: true });
-  writeFileSync(join(assets, "labbook.js"), await clientScript());
-  writeFileSync(join(assets, "vega.min.js"), vegaBrowserBuild());
-  writeFileSync(join(assets, "chart-specs.js"), chartSpecsScript());
-  const charts = await writeChartFiles(snapshot, options.outDir, (done, total) => {
-    if (done === total || done % 50 === 0) log(`charts: ${done}/${total} written`);
-  });
-  return { pages: countPages(options.outDir), charts };
 }

@@ -163,7 +163,7 @@ export async function reportCommand(args: string[]): Promise<void> {
     const snapshotPath = join(workDir, "snapshot.json");
     writeFileSync(snapshotPath, JSON.stringify(snapshot));
     const built = join(workDir, "site");
-    const result = await buildSite({ snapshotPath, outDir: built, log });
+    const result = await buildSite({ snapshotPath, snapshot, outDir: built, log });
     writeFileSync(join(built, "snapshot.json"), readFileSync(snapshotPath));
     swapIn(built, out, workDir);
     const runs = snapshot.experiments.reduce((sum, experiment) => sum + experiment.runs.length, 0);

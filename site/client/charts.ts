@@ -39,7 +39,11 @@ type Row = { run: string; value?: number } & Record<string, unknown>;
 /** Adds each run's smoothed values (the fields the curves' spec folds), as the files have them. */
 function withSmoothing(rows: Row[]): Row[] {
   const byRun = new Map<string, Row[]>();
-  for (const row of rows) byRun.set(row.run, [...(byRun.get(row.run) ?? []), row]);
+  for (const row of rows) {
+    const series = byRun.get(row.run);
+    if (series) series.push(row);
+    else byRun.set(row.run, [row]);
+  }
   for (const series of byRun.values()) {
     const values = series.map((row) => Number(row.value));
     for (const weight of smoothingWeights.filter((one) => one > 0)) {

@@ -54,12 +54,6 @@ const keyOf = (kind: string | undefined, payload: Payload | ChartEntry["template
     ? `${kind}:${payload.names.metric}:${payload.names.param ?? ""}`
     : undefined;
 
-/** Rows as the page carries them: smoothed values are computed in the page. */
-const pageRows = (entry: ChartEntry): Row[] =>
-  (entry.pageRows as Row[]).map((row) =>
-    Object.fromEntries(Object.entries(row).filter(([key]) => !key.startsWith("smoothed_"))),
-  );
-
 export class LiveCharts {
   private readonly figures = new Map<string, LiveFigure>();
   private selected: Set<string>;
@@ -136,7 +130,7 @@ export class LiveCharts {
     for (const entry of entries) {
       const key = keyOf(entry.kind, entry.template);
       if (!key) continue;
-      const rows = pageRows(entry);
+      const rows = entry.pageRows() as Row[];
       const figure = this.figures.get(key) ?? this.addFigure(key, entry);
       if (!figure) continue;
       figure.rows = rows;

@@ -1,107 +1,87 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import type { TopLevelSpec } from "vega-lite";
-import { withData } from "../charts/encoding.ts";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
 import { type ChartEntry, experimentCharts, runCharts } from "../lib/chart-catalog.ts";
 import { comparisonCharts } from "../lib/comparison-charts.ts";
 import { mainMetricOf } from "../lib/main-metric.ts";
-import { assetPath, relativeUrl } from "../lib/paths.ts";
-import { chartSvg, svgToPng } from "../render/export-chart.ts";
-import { toVega } from "../render/vega-view.ts";
+import { relativeUrl } from "../lib/paths.ts";
 import type { Snapshot } from "../snapshot/types.ts";
+import type { ChartFilesTask } from "./chart-files.ts";
+import { ChartPool } from "./chart-pool.ts";
 
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"]/g,
-    (char) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[char] ?? char,
-  );
-const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
-
-/** Where a chart page gets the Vega runtime: a file of the report, or inside the page. */
-export type VegaRuntime = { src: string } | { inline: string };
+export { chartPageHtml, type VegaRuntime } from "./chart-page.ts";
 
 /**
- * A page that shows one chart and nothing else, for an `<iframe>`: the compiled spec and the
- * rows inside, the Vega runtime beside it (a report's `assets/`) or inside it (a file that
- * stands alone). It loads nothing else.
+ * Every chart of a report, in the order they are written, made one at a time: a chart's rows
+ * are made when it is written, so a report of many runs holds a few charts' data at once.
  */
-export function chartPageHtml(options: {
-  title: string;
-  spec: TopLevelSpec;
-  rows: readonly object[];
-  runtime: VegaRuntime;
-}): string {
-  const runtime =
-    "src" in options.runtime
-      ? `<script src="${escapeHtml(options.runtime.src)}"></script>`
-      : `<script>${options.runtime.inline.replace(/<\/script/gi, "<\\/script")}</script>`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(options.title)}</title>
-<style>html,body{margin:0;background:#fff}#chart{padding:8px}</style>
-</head>
-<body>
-<div id="chart" data-chart-view></div>
-${runtime}
-<script>
-(function () {
-  var spec = ${scriptJson(toVega(options.spec))};
-  var rows = ${scriptJson(options.rows)};
-  var view = new vega.View(vega.parse(spec), { renderer: "svg", container: "#chart", hover: true });
-  view.data("points", rows);
-  view.runAsync().then(function () { document.body.dataset.drawn = "1"; });
-})();
-</script>
-</body>
-</html>
-`;
+export function* reportCharts(snapshot: Snapshot): Generator<ChartEntry> {
+  for (const experiment of snapshot.experiments) {
+    yield* experimentCharts(experiment, mainMetricOf(experiment));
+    for (const run of experiment.runs) yield* runCharts(run);
+  }
+  for (const comparison of snapshot.comparisons ?? []) yield* comparisonCharts(comparison);
 }
 
-/** A report's page of one chart, using the report's copy of the Vega runtime. */
-export function chartPage(chart: ChartEntry): string {
-  return chartPageHtml({
+/** A thread per core, up to 8: each holds its own Vega and resvg (some 60 MB). */
+const defaultThreads = () => Math.min(availableParallelism(), 8);
+
+/** What a chart thread needs to write a chart's files under `outDir`. */
+export function chartFilesTask(chart: ChartEntry, outDir: string): ChartFilesTask {
+  return {
+    path: join(outDir, chart.base),
     title: chart.title,
     spec: chart.spec,
-    rows: chart.rows,
-    runtime: { src: relativeUrl(`${chart.base}.html`, assetPath("vega.min.js")) },
-  });
+    drawing: chart.drawing,
+    rows: chart.fileRows(),
+    assets: relativeUrl(`${chart.base}.html`, "assets/"),
+  };
 }
 
-/** Every chart of a report, in the order they are written. */
-export function allCharts(snapshot: Snapshot): ChartEntry[] {
-  return [
-    ...snapshot.experiments.flatMap((experiment) => [
-      ...experimentCharts(experiment, mainMetricOf(experiment)),
-      ...experiment.runs.flatMap(runCharts),
-    ]),
-    ...(snapshot.comparisons ?? []).flatMap(comparisonCharts),
-  ];
-}
-
-/** Writes each chart as `<base>.vl.json`, `.svg`, `.png` and `.html`; returns how many. */
+/**
+ * Writes each chart as `<base>.vl.json`, `.svg`, `.png` and `.html` under `outDir` (an absolute
+ * path), on a thread per core; returns how many. `signal` stops it (the promise rejects).
+ */
 export async function writeChartFiles(
   snapshot: Snapshot,
   outDir: string,
-  progress: (done: number, total: number) => void = () => {},
+  options: {
+    progress?: (done: number, total: number) => void;
+    signal?: AbortSignal;
+    threads?: number;
+  } = {},
 ): Promise<number> {
-  const charts = allCharts(snapshot);
-  let done = 0;
-  for (const chart of charts) {
-    const base = join(outDir, chart.base);
-    mkdirSync(dirname(base), { recursive: true });
-    writeFileSync(
-      `${base}.vl.json`,
-      `${JSON.stringify(withData(chart.spec, chart.rows), null, 1)}\n`,
-    );
-    const svg = await chartSvg(chart.spec, chart.rows);
-    writeFileSync(`${base}.svg`, svg);
-    writeFileSync(`${base}.png`, svgToPng(svg));
-    writeFileSync(`${base}.html`, chartPage(chart));
-    done += 1;
-    progress(done, charts.length);
+  let total = 0;
+  for (const _ of reportCharts(snapshot)) total += 1;
+  if (total === 0) return 0;
+  const pool = new ChartPool(Math.min(options.threads ?? defaultThreads(), total));
+  const stop = () => void pool.close();
+  options.signal?.addEventListener("abort", stop, { once: true });
+  try {
+    let done = 0;
+    let failure: unknown;
+    const written: Promise<void>[] = [];
+    for (const chart of reportCharts(snapshot)) {
+      await pool.room();
+      options.signal?.throwIfAborted();
+      if (failure) break;
+      written.push(
+        pool.write(chartFilesTask(chart, outDir)).then(
+          () => {
+            done += 1;
+            options.progress?.(done, total);
+          },
+          (error: unknown) => {
+            failure ??= error;
+          },
+        ),
+      );
+    }
+    await Promise.all(written);
+    options.signal?.throwIfAborted();
+    if (failure) throw failure;
+    return total;
+  } finally {
+    options.signal?.removeEventListener("abort", stop);
+    await pool.close();
   }
-  return charts.length;
 }

@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from "vega-lite";
 import {
+  type MetricPointRow,
   type MetricSeries,
   metricLinesSpec,
   metricPointRows,
@@ -9,7 +10,7 @@ import {
   wantsLogScale,
 } from "../charts/index.ts";
 import type { SnapshotExperiment, SnapshotRun } from "../snapshot/types.ts";
-import { thinSeries } from "./downsample.ts";
+import { thinIndexes, thinSeries } from "./downsample.ts";
 import { finalValue, type MainMetric, rankRuns } from "./main-metric.ts";
 import { experimentChartBase, runChartBase, slug } from "./paths.ts";
 import { varyingParamKeys } from "./runs-table.ts";
@@ -21,17 +22,22 @@ export interface ChartEntry {
   base: string;
   title: string;
   kind: "metric" | "scatter" | "bands" | "parallel" | "best";
-  /** The exported spec (step on x, linear y, default smoothing). */
+  /** The spec of the chart's `.vl.json` and `.html` (step on x, linear y, default smoothing). */
   spec: TopLevelSpec;
+  /** What its `.svg` and `.png` are drawn from: the same chart, without what only a pointer shows. */
+  drawing: TopLevelSpec;
   /**
    * The page draws from a shared template (see spec-templates.ts) filled with these keys; a
    * chart without one carries its own compiled spec (comparison charts, titled by their file).
    */
   template?: TemplateRef;
-  /** What the exported files draw. */
-  rows: object[];
-  /** What the page draws from (more runs than the export, thinner). */
-  pageRows: object[];
+  /**
+   * The rows of the chart's files: at most `filePoints` a series, smoothed at the chart's one
+   * weight. Made when asked, as the pages need only `pageRows` and the files only these.
+   */
+  fileRows: () => object[];
+  /** The rows the page draws from (more runs than the files, thinner; the page smooths them). */
+  pageRows: () => object[];
   /** The runs drawn first on the page (the page lets the reader choose others). */
   selected: string[];
   smoothing: number;
@@ -41,6 +47,11 @@ export interface ChartEntry {
 
 /** Runs whose curves a file shows; a page offers up to `pageRuns` of them. */
 export const exportRuns = 10;
+/**
+ * Points a series keeps in a chart's files: a chart is 480 pixels wide, and four points per
+ * couple of pixels (first, last, lowest, highest) draw the same line as a thousand.
+ */
+export const filePoints = 500;
 export const pageRuns = 200;
 /**
  * About how many points one page's curves may hold in all (packed, some 14 bytes each), so a
@@ -76,6 +87,20 @@ export function seriesOf(
 const defaultSmoothing = (series: readonly MetricSeries[]) =>
   Math.max(0, ...series.map((one) => one.steps.length)) >= 30 ? 0.6 : 0;
 
+/**
+ * The rows of a metric chart's files: each series smoothed whole at the one weight drawn, then
+ * thinned to `filePoints` with its extremes kept.
+ */
+function metricFileRows(series: readonly MetricSeries[], smoothing: number): MetricPointRow[] {
+  const weights = smoothing > 0 ? [smoothing] : [];
+  return series.flatMap((one) => {
+    const rows = metricPointRows([one], weights);
+    return thinIndexes(rows.length, filePoints, (i) => rows[i]?.value ?? Number.NaN).map(
+      (i) => rows[i] as MetricPointRow,
+    );
+  });
+}
+
 /** A metric's curves: the exported runs in the files, the page's runs (thinner) on the page. */
 export function metricChart(options: {
   base: string;
@@ -89,21 +114,26 @@ export function metricChart(options: {
   logY?: boolean;
 }): ChartEntry {
   const smoothing = defaultSmoothing(options.exported);
+  const spec = (hover: boolean) =>
+    metricLinesSpec({
+      metric: options.key,
+      smoothing,
+      weights: [smoothing],
+      legend: options.legend,
+      x: options.x ?? "step",
+      logY: options.logY ?? false,
+      hover,
+      ...(options.title && { title: options.title }),
+    });
   return {
     base: options.base,
     title: options.title ?? options.key,
     kind: "metric",
-    spec: metricLinesSpec({
-      metric: options.key,
-      smoothing,
-      legend: options.legend,
-      x: options.x ?? "step",
-      logY: options.logY ?? false,
-      ...(options.title && { title: options.title }),
-    }),
+    spec: spec(true),
+    drawing: spec(false),
     template: { template: metricTemplate(options.legend), names: { metric: options.key } },
-    rows: metricPointRows(options.exported),
-    pageRows: metricPointRows(options.page),
+    fileRows: () => metricFileRows(options.exported, smoothing),
+    pageRows: () => metricPointRows(options.page, []),
     selected: options.selected,
     smoothing,
     view: { x: options.x ?? "step", logY: options.logY ?? false },
@@ -151,9 +181,10 @@ export function experimentCharts(
         title: `${main.key} by ${param}`,
         kind: "scatter",
         spec,
+        drawing: spec,
         template: { template: scatterTemplate(numeric, logX), names: { metric: main.key, param } },
-        rows,
-        pageRows: rows,
+        fileRows: () => rows,
+        pageRows: () => rows,
         selected: [],
         smoothing: 0,
       });

@@ -34,11 +34,19 @@ const paramOf = (run: SnapshotRun, key: string) => run.params.find((p) => p.key 
 const statisticOf = (run: SnapshotRun, key: string, statistic: MetricStatistic) =>
   metricOf(run, key)?.[statistic];
 
-/** A chart without a shared template: the page carries its compiled spec. */
+/** A chart without a shared template: the page carries its compiled spec; files and page one data. */
 function inlineChart(
-  entry: Omit<ChartEntry, "pageRows" | "selected" | "smoothing" | "template">,
+  entry: Pick<ChartEntry, "base" | "title" | "kind" | "spec"> & { rows: object[] },
 ): ChartEntry {
-  return { ...entry, pageRows: entry.rows, selected: [], smoothing: 0 };
+  const { rows, ...chart } = entry;
+  return {
+    ...chart,
+    drawing: chart.spec,
+    fileRows: () => rows,
+    pageRows: () => rows,
+    selected: [],
+    smoothing: 0,
+  };
 }
 
 /** The params a parallel-coordinates section draws: its own, the page's, else those that vary. */

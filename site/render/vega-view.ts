@@ -2,10 +2,35 @@ import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { dataName } from "../charts/encoding.ts";
 
-/** Compiles a Vega-Lite spec to Vega (what the pages draw with; they carry no compiler). */
-export function toVega(spec: TopLevelSpec): vega.Spec {
-  return compile(spec).spec;
+/**
+ * A small memo by the spec's JSON: a report's charts of one metric share their spec (the data
+ * differs), and compiling and parsing one costs tens of milliseconds, more than drawing it.
+ */
+function memo<T>(make: (spec: TopLevelSpec) => T): (spec: TopLevelSpec) => T {
+  const made = new Map<string, T>();
+  return (spec) => {
+    const key = JSON.stringify(spec);
+    let value = made.get(key);
+    if (value === undefined) {
+      if (made.size >= 100) made.clear();
+      value = make(spec);
+      made.set(key, value);
+    }
+    return value;
+  };
 }
+
+/**
+ * Compiles a Vega-Lite spec to Vega (what the pages draw with; they carry no compiler). The
+ * result is shared between calls with equal specs: read it, do not change it.
+ */
+export const toVega: (spec: TopLevelSpec) => vega.Spec = memo((spec) => compile(spec).spec);
+
+/**
+ * A spec parsed for a view, shared by views: they read it (and normalize its event defaults in
+ * place, the same way each time).
+ */
+const parsed = memo((spec) => vega.parse(toVega(spec)));
 
 /**
  * A headless Vega view of a chart with its data attached, run once: what the tests count
@@ -16,7 +41,7 @@ export async function renderView(
   rows: readonly object[],
   signals: Record<string, unknown> = {},
 ): Promise<vega.View> {
-  const view = new vega.View(vega.parse(toVega(spec)), { renderer: "none" });
+  const view = new vega.View(parsed(spec), { renderer: "none" });
   view.data(dataName, rows as object[]);
   for (const [name, value] of Object.entries(signals)) view.signal(name, value);
   await view.runAsync();

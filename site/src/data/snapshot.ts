@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { handedOverSnapshot } from "../../snapshot/handover.ts";
 import type { Snapshot } from "../../snapshot/types.ts";
 
 /** Set by `buildSite` (Vite's `define`): the snapshot file this build reads. */
@@ -6,9 +7,11 @@ declare const __LABBOOK_SNAPSHOT__: string;
 
 let cached: Snapshot | undefined;
 
-/** The report's data, read once per build. */
+/** The report's data, read once per build (or as `buildSite` parsed it). */
 export function snapshot(): Snapshot {
-  cached ??= JSON.parse(readFileSync(__LABBOOK_SNAPSHOT__, "utf8")) as Snapshot;
+  cached ??=
+    handedOverSnapshot(__LABBOOK_SNAPSHOT__) ??
+    (JSON.parse(readFileSync(__LABBOOK_SNAPSHOT__, "utf8")) as Snapshot);
   return cached;
 }
 
