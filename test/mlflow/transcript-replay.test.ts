@@ -10,7 +10,7 @@ import { type Exchange, parseTranscript } from "./transcript.ts";
  * substituted in later requests). After each write, reads what it wrote back.
  */
 const transcriptFile = fileURLToPath(
-  new URL("../../../shared/mlflow-rest-transcript.txt", import.meta.url),
+  new URL("./fixtures/mlflow-rest-transcript.txt", import.meta.url),
 );
 const exchanges = parseTranscript(transcriptFile);
 

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 
 /**
- * Reads `shared/mlflow-rest-transcript.txt`: a real MLflow 3.6 client talking to a real MLflow
+ * Reads `fixtures/mlflow-rest-transcript.txt` (a copy of the team's `shared/` recording, kept in
+ * the repository so a clean clone tests it): a real MLflow 3.6 client talking to a real MLflow
  * server, one exchange per `### <n> <METHOD> <path>` block, the Python call that made it in
  * the `=== <call>` line above.
  */
