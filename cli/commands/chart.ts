@@ -207,6 +207,8 @@ export async function chartCommand(args: string[]): Promise<void> {
     legend: series.length > 1,
     width,
     height,
+    // A drawing has no pointer: without the invisible hover marks an SVG is a tenth the size.
+    hover: format === "json" || format === "html",
     ...(values.title && { title: values.title }),
   });
   const rows = metricPointRows(series, [smoothing]);
