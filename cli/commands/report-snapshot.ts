@@ -1,9 +1,5 @@
-import type {
-  Snapshot,
-  SnapshotArtifact,
-  SnapshotExperiment,
-  SnapshotRun,
-} from "../../site/snapshot/types.ts";
+import { normalizeRun } from "../../site/snapshot/normalize-run.ts";
+import type { Snapshot, SnapshotExperiment, SnapshotRun } from "../../site/snapshot/types.ts";
 import { snapshotVersion } from "../../site/snapshot/types.ts";
 import type { GraphQLTarget } from "../graphql-target.ts";
 import { UsageError } from "../usage-error.ts";
@@ -112,35 +108,6 @@ async function runsOf(
     after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
   } while (after);
   return runs;
-}
-
-/** Steps and times arrive as numbers or digit strings (Long); the snapshot holds numbers. */
-function normalizeRun(run: SnapshotRun): SnapshotRun {
-  const number = (value: unknown) => (value == null ? value : Number(value));
-  return {
-    ...run,
-    startTime: Number(run.startTime),
-    endTime: run.endTime == null ? null : Number(run.endTime),
-    metrics: run.metrics.map((metric) => ({
-      ...metric,
-      lastStep: Number(metric.lastStep),
-      lastTimestamp: Number(metric.lastTimestamp),
-      history: metric.history && {
-        steps: metric.history.steps.map(Number),
-        values: metric.history.values,
-        timestamps: metric.history.timestamps.map(Number),
-      },
-    })),
-    ...(run.artifacts && {
-      artifacts: run.artifacts.map(
-        (artifact): SnapshotArtifact => ({
-          ...artifact,
-          size: number(artifact.size) as number,
-          lastModified: number(artifact.lastModified) as number,
-        }),
-      ),
-    }),
-  };
 }
 
 /** Reads what a report shows through the GraphQL API. */

@@ -1,3 +1,4 @@
+import { normalizeRun } from "../snapshot/normalize-run.ts";
 import type { SnapshotExperiment, SnapshotRun } from "../snapshot/types.ts";
 
 /**
@@ -79,25 +80,6 @@ export const fingerprint = (run: RunPulse): string =>
     run.params.length,
     ...run.metrics.map((m) => `${m.key}:${m.count}:${m.lastStep}`),
   ].join("|");
-
-/** Steps and times arrive as numbers or digit strings (Long); the page works with numbers. */
-function normalizeRun(run: SnapshotRun): SnapshotRun {
-  return {
-    ...run,
-    startTime: Number(run.startTime),
-    endTime: run.endTime == null ? null : Number(run.endTime),
-    metrics: run.metrics.map((metric) => ({
-      ...metric,
-      lastStep: Number(metric.lastStep),
-      lastTimestamp: Number(metric.lastTimestamp),
-      history: metric.history && {
-        steps: metric.history.steps.map(Number),
-        values: metric.history.values,
-        timestamps: metric.history.timestamps.map(Number),
-      },
-    })),
-  };
-}
 
 type ExperimentHead = Omit<SnapshotExperiment, "runs">;
 
