@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import {
   checkFilter,
   type FilterExpression,
@@ -50,12 +50,51 @@ const latestMetric = (key: string) => sql`(SELECT CASE ${metricSeriesTable.lastS
   WHEN 'Infinity' THEN 9e999 WHEN '-Infinity' THEN -9e999 ELSE ${metricSeriesTable.lastValue} END
   FROM ${metricSeriesTable} WHERE ${metricSeriesTable.runId} = ${runTable.id} AND ${metricSeriesTable.key} = ${key})`;
 
+/**
+ * A key-value row of an owner (a run's param or tag, an experiment's or a model's tag). A
+ * comparison on it compiles to `owner IN (SELECT owner FROM table WHERE key = ? AND value …)`
+ * rather than to a scalar subquery per owner: the same meaning (a missing key is false, the
+ * key is unique per owner), but the planner may start from the table's (key, value) index
+ * and visit only the owners that match, instead of every owner of the search.
+ */
+interface KeyValueLookup {
+  owner: SQLiteColumn;
+  table: SQL;
+  ownerColumn: SQL;
+  keyColumn: SQL;
+  valueColumn: SQL;
+  key: string;
+}
+
+const lookupIn = (
+  owner: SQLiteColumn,
+  table: SQLiteTable,
+  ownerColumn: SQLiteColumn,
+  keyColumn: SQLiteColumn,
+  valueColumn: SQLiteColumn,
+  key: string,
+): KeyValueLookup => ({
+  owner,
+  table: sql`${table}`,
+  ownerColumn: sql`${ownerColumn}`,
+  keyColumn: sql`${keyColumn}`,
+  valueColumn: sql`${valueColumn}`,
+  key,
+});
+
 const runParam = (key: string) =>
-  sql`(SELECT ${paramTable.value} FROM ${paramTable} WHERE ${paramTable.runId} = ${runTable.id} AND ${paramTable.key} = ${key})`;
+  lookupIn(runTable.id, paramTable, paramTable.runId, paramTable.key, paramTable.value, key);
 const runTag = (key: string) =>
-  sql`(SELECT ${runTagTable.value} FROM ${runTagTable} WHERE ${runTagTable.runId} = ${runTable.id} AND ${runTagTable.key} = ${key})`;
+  lookupIn(runTable.id, runTagTable, runTagTable.runId, runTagTable.key, runTagTable.value, key);
 const experimentTag = (key: string) =>
-  sql`(SELECT ${experimentTagTable.value} FROM ${experimentTagTable} WHERE ${experimentTagTable.experimentId} = ${experimentTable.id} AND ${experimentTagTable.key} = ${key})`;
+  lookupIn(
+    experimentTable.id,
+    experimentTagTable,
+    experimentTagTable.experimentId,
+    experimentTagTable.key,
+    experimentTagTable.value,
+    key,
+  );
 
 const runAttributeColumns: Record<string, SQLiteColumn | SQL> = {
   run_id: runTable.id,
@@ -103,9 +142,19 @@ function comparisonSql(subject: SQL | SQLiteColumn, operator: string, value: Lit
   }
 }
 
+type Subject = SQL | SQLiteColumn | KeyValueLookup;
+
+const isLookup = (subject: Subject): subject is KeyValueLookup => "valueColumn" in subject;
+
+/** A condition on a subject that is strictly true or false: a missing value or NULL is false. */
+function strictly(subject: Subject, condition: (value: SQL | SQLiteColumn) => SQL): SQL {
+  if (!isLookup(subject)) return sql`COALESCE(${condition(subject)}, 0)`;
+  return sql`${subject.owner} IN (SELECT ${subject.ownerColumn} FROM ${subject.table} WHERE ${subject.keyColumn} = ${subject.key} AND ${condition(subject.valueColumn)})`;
+}
+
 function compile(
   expression: FilterExpression,
-  subjectOf: (identifier: Identifier) => SQL | SQLiteColumn,
+  subjectOf: (identifier: Identifier) => Subject,
 ): SQL {
   switch (expression.type) {
     case "and":
@@ -120,10 +169,17 @@ function compile(
         sql`, `,
       );
       const operator = expression.operator === "IN" ? sql`IN` : sql`NOT IN`;
-      return sql`COALESCE(${subjectOf(expression.identifier)} ${operator} (${list}), 0)`;
+      return strictly(
+        subjectOf(expression.identifier),
+        (value) => sql`${value} ${operator} (${list})`,
+      );
     }
-    default:
-      return sql`COALESCE(${comparisonSql(subjectOf(expression.identifier), expression.operator, expression.value)}, 0)`;
+    default: {
+      const { operator, value } = expression;
+      return strictly(subjectOf(expression.identifier), (subject) =>
+        comparisonSql(subject, operator, value),
+      );
+    }
   }
 }
 
@@ -164,7 +220,14 @@ export function experimentFilterSql(expression: FilterExpression): SQL {
 }
 
 const registeredModelTag = (key: string) =>
-  sql`(SELECT ${registeredModelTagTable.value} FROM ${registeredModelTagTable} WHERE ${registeredModelTagTable.modelId} = ${registeredModelTable.id} AND ${registeredModelTagTable.key} = ${key})`;
+  lookupIn(
+    registeredModelTable.id,
+    registeredModelTagTable,
+    registeredModelTagTable.modelId,
+    registeredModelTagTable.key,
+    registeredModelTagTable.value,
+    key,
+  );
 const registeredModelAttributeColumns: Record<string, SQLiteColumn> = {
   name: registeredModelTable.name,
   creation_time: registeredModelTable.creationTime,

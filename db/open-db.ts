@@ -121,12 +121,14 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
       : undefined;
     const batchThread = filePath ? new BatchWriterThread(filePath, busyTimeoutMs) : undefined;
     // Fresh table statistics let the planner start a filtered search from the selective side
-    // (e.g. a param index instead of every run); SQLite decides what needs analyzing.
+    // (e.g. a param index instead of every run); SQLite decides what needs analyzing. The
+    // 0x10000 bit makes it look at every table, not only those this connection queried: the
+    // hot tables are written by the batch writer thread's own connection.
     let writesSinceOptimize = 0;
     const optimizeNow = () => {
       writesSinceOptimize = 0;
       try {
-        syncWriter?.exec("PRAGMA analysis_limit = 1000; PRAGMA optimize");
+        syncWriter?.exec("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002");
       } catch {
         // Statistics are an optimization; a busy database can skip a round.
       }
