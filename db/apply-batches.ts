@@ -1,10 +1,4 @@
-import {
-  type BatchJob,
-  type BatchOutcome,
-  errorToWire,
-  type LogBatchResult,
-  pointsOf,
-} from "./batch-job.ts";
+import { type BatchJob, type BatchOutcome, errorToWire, type LogBatchResult } from "./batch-job.ts";
 import { conflict } from "./errors.ts";
 import {
   findLoggedBatch,
@@ -14,7 +8,6 @@ import {
   writeParams,
   writeTags,
 } from "./log-batch-write.ts";
-import type { NewPoint } from "./metric-summary.ts";
 import type { SqlTx } from "./sync-connection.ts";
 import { nowMs } from "./time.ts";
 
@@ -35,9 +28,7 @@ export async function applyBatchJob(tx: SqlTx, job: BatchJob): Promise<LogBatchR
   await requireActiveRun(tx, runId);
   await writeParams(tx, runId, job.params);
   await writeTags(tx, runId, job.tags);
-  const metrics = new Map<string, NewPoint[]>();
-  for (const [key, columns] of job.metrics) metrics.set(key, pointsOf(columns));
-  await writeMetrics(tx, runId, metrics);
+  await writeMetrics(tx, runId, job.metrics);
   if (batchId !== undefined)
     await recordLoggedBatch(tx, {
       batchId,

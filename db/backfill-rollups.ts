@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { newColumns } from "./batch-job.ts";
 import { updateRollups } from "./metric-rollups.ts";
 import { decodeMetricValue } from "./metric-value.ts";
 import type { Db } from "./open-db.ts";
@@ -27,12 +28,13 @@ export async function backfillRollups(db: Db): Promise<void> {
       );
       if (rows.length === 0) break;
       afterRowid = rows.at(-1)?.rowid ?? afterRowid;
-      const points = rows.map((row) => ({
-        step: row.step,
-        timestamp: row.timestamp,
-        value: decodeMetricValue(row.value, row.special),
-      }));
-      await db.writeSql((tx) => updateRollups(tx, id, points));
+      const columns = newColumns(rows.length);
+      rows.forEach((row, i) => {
+        columns.steps[i] = row.step;
+        columns.timestamps[i] = row.timestamp;
+        columns.values[i] = decodeMetricValue(row.value, row.special);
+      });
+      await db.writeSql((tx) => updateRollups(tx, id, columns));
     }
   }
 }

@@ -1,6 +1,5 @@
 import { StoreError, type StoreErrorKind } from "./errors.ts";
 import type { KeyValue } from "./experiments.ts";
-import type { NewPoint } from "./metric-summary.ts";
 
 /**
  * Points of one metric as three parallel columns. Typed arrays, because a job crosses to the
@@ -50,14 +49,6 @@ export function concatColumns(a: PointColumns, b: PointColumns): PointColumns {
     joined[column].set(b[column], a.values.length);
   }
   return joined;
-}
-
-/** The columns as point objects, in logging order, for the write path. */
-export function pointsOf({ steps, timestamps, values }: PointColumns): NewPoint[] {
-  const points: NewPoint[] = new Array(values.length);
-  for (let i = 0; i < values.length; i++)
-    points[i] = { step: steps[i] ?? 0, timestamp: timestamps[i] ?? 0, value: values[i] ?? 0 };
-  return points;
 }
 
 /** The buffers a job's postMessage transfers. */

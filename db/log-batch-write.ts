@@ -1,9 +1,10 @@
 import type { InValue } from "@libsql/client";
+import type { PointColumns } from "./batch-job.ts";
 import { conflict, invalid, notFound } from "./errors.ts";
 import type { KeyValue } from "./experiments.ts";
-import { updateRollups } from "./metric-rollups.ts";
+import { foldColumns, updateRollups } from "./metric-rollups.ts";
 import { seriesFromRow } from "./metric-series-row.ts";
-import { mergeSummary, type NewPoint } from "./metric-summary.ts";
+import { mergeSummary } from "./metric-summary.ts";
 import { encodeMetricValue } from "./metric-value.ts";
 import type { MetricSeriesRow } from "./schema/index.ts";
 import { intOf, listPlaceholders, textOf, valuesPlaceholders } from "./sql-text.ts";
@@ -108,7 +109,7 @@ type SavedSeries = { id: number; stepsUpTo: number | null };
 async function upsertSeries(
   tx: SqlTx,
   runId: string,
-  metrics: Map<string, NewPoint[]>,
+  metrics: Map<string, PointColumns>,
 ): Promise<Map<string, SavedSeries>> {
   const keys = [...metrics.keys()];
   const existing = await tx.execute({
@@ -119,7 +120,14 @@ async function upsertSeries(
   for (const row of existing.rows) byKey.set(textOf(row, "key"), seriesFromRow(row));
   const args: InValue[] = [];
   for (const key of keys) {
-    const s = mergeSummary(runId, key, byKey.get(key), metrics.get(key) ?? []);
+    const columns = metrics.get(key);
+    if (!columns) continue;
+    const s = mergeSummary(
+      runId,
+      key,
+      byKey.get(key),
+      foldColumns(columns, 0, columns.values.length),
+    );
     args.push(s.runId, s.key, s.count, s.lastValue, s.lastSpecial, s.lastStep, s.lastTimestamp);
     args.push(s.minValue, s.minSpecial, s.minStep, s.maxValue, s.maxSpecial, s.maxStep);
   }
@@ -143,19 +151,19 @@ const pointsPerStatement = 1000;
 async function insertPoints(
   tx: SqlTx,
   seriesId: number,
-  points: readonly NewPoint[],
+  { steps, timestamps, values }: PointColumns,
 ): Promise<void> {
-  for (let start = 0; start < points.length; start += pointsPerStatement) {
-    const end = Math.min(points.length, start + pointsPerStatement);
+  for (let start = 0; start < values.length; start += pointsPerStatement) {
+    const end = Math.min(values.length, start + pointsPerStatement);
     const args: InValue[] = new Array((end - start) * 5);
     let a = 0;
     for (let i = start; i < end; i++) {
-      const point = points[i] as NewPoint;
-      const stored = Number.isFinite(point.value) ? undefined : encodeMetricValue(point.value);
+      const value = values[i] ?? Number.NaN;
+      const stored = Number.isFinite(value) ? undefined : encodeMetricValue(value);
       args[a++] = seriesId;
-      args[a++] = point.step;
-      args[a++] = point.timestamp;
-      args[a++] = stored ? stored.value : point.value;
+      args[a++] = steps[i] ?? 0;
+      args[a++] = timestamps[i] ?? 0;
+      args[a++] = stored ? stored.value : value;
       args[a++] = stored ? stored.special : null;
     }
     await tx.execute({
@@ -169,7 +177,7 @@ async function insertPoints(
 export async function writeMetrics(
   tx: SqlTx,
   runId: string,
-  metrics: Map<string, NewPoint[]>,
+  metrics: Map<string, PointColumns>,
 ): Promise<void> {
   if (metrics.size === 0) return;
   const seriesByKey = await upsertSeries(tx, runId, metrics);

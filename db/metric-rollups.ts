@@ -1,11 +1,11 @@
 import type { InValue } from "@libsql/client";
+import type { PointColumns } from "./batch-job.ts";
 import type { NewPoint } from "./metric-summary.ts";
 import { decodeMetricValue, encodeMetricValue } from "./metric-value.ts";
 import type { MetricRollupRow } from "./schema/index.ts";
 import {
   intOf,
   intOrNull,
-  listPlaceholders,
   realOrNull,
   type SqlRow,
   specialOrNull,
@@ -57,6 +57,70 @@ export function foldPoints(
   }
   if (!result) throw new Error("a block summary needs at least one point");
   return result;
+}
+
+/**
+ * The summary of points logged earlier (`earlier`) and later (`later`): what folding all of
+ * them in logging order gives — ties go to the earlier point for first, min and max, and to
+ * the later one for last.
+ */
+export function mergeBlocks(earlier: BlockSummary, later: BlockSummary): BlockSummary {
+  const pick = (a: NewPoint | undefined, b: NewPoint | undefined, bWins: boolean) =>
+    bWins ? b : a;
+  return {
+    count: earlier.count + later.count,
+    first: before(later.first, earlier.first) ? later.first : earlier.first,
+    last: before(later.last, earlier.last) ? earlier.last : later.last,
+    min: pick(
+      earlier.min,
+      later.min,
+      later.min !== undefined && (!earlier.min || later.min.value < earlier.min.value),
+    ),
+    max: pick(
+      earlier.max,
+      later.max,
+      later.max !== undefined && (!earlier.max || later.max.value > earlier.max.value),
+    ),
+  };
+}
+
+/**
+ * Folds points `from` to `to` (exclusive) of the columns, in logging order, as `foldPoints`
+ * does, but comparing in the columns and making point objects only for the four it keeps: it
+ * runs for every block of every level of every batch.
+ */
+export function foldColumns(columns: PointColumns, from: number, to: number): BlockSummary {
+  const { steps, timestamps, values } = columns;
+  const stepAt = (i: number) => steps[i] ?? 0;
+  const timeAt = (i: number) => timestamps[i] ?? 0;
+  const valueAt = (i: number) => values[i] ?? Number.NaN;
+  let first = from;
+  let last = from;
+  let min = -1;
+  let max = -1;
+  for (let i = from; i < to; i++) {
+    const step = stepAt(i);
+    const time = timeAt(i);
+    if (step < stepAt(first) || (step === stepAt(first) && time < timeAt(first))) first = i;
+    if (step > stepAt(last) || (step === stepAt(last) && time >= timeAt(last))) last = i;
+    const value = valueAt(i);
+    if (Number.isNaN(value)) continue;
+    if (min < 0 || value < valueAt(min)) min = i;
+    if (max < 0 || value > valueAt(max)) max = i;
+  }
+  if (to <= from) throw new Error("a block summary needs at least one point");
+  const point = (i: number): NewPoint => ({
+    step: stepAt(i),
+    timestamp: timeAt(i),
+    value: valueAt(i),
+  });
+  return {
+    count: to - from,
+    first: point(first),
+    last: point(last),
+    min: min < 0 ? undefined : point(min),
+    max: max < 0 ? undefined : point(max),
+  };
 }
 
 const pointOf = (
@@ -200,6 +264,38 @@ const rollupArgs = (row: MetricRollupRow): InValue[] => [
 ];
 
 /**
+ * The summaries of a batch's points per rollup block, level by level (keys `level:block`).
+ * Points usually arrive in step order, so consecutive points share a block: each run of them
+ * is folded at once, and merged with an earlier run of the same block if there was one.
+ */
+function batchBlocks(
+  columns: PointColumns,
+): Map<string, { level: number; block: number; summary: BlockSummary }> {
+  const blocks = new Map<string, { level: number; block: number; summary: BlockSummary }>();
+  const { steps } = columns;
+  const n = steps.length;
+  for (let level = 1; level <= rollupLevels; level++) {
+    const size = blockSize(level);
+    let start = 0;
+    while (start < n) {
+      const block = Math.floor((steps[start] ?? 0) / size);
+      let end = start + 1;
+      while (end < n && Math.floor((steps[end] ?? 0) / size) === block) end++;
+      const id = `${level}:${block}`;
+      const folded = foldColumns(columns, start, end);
+      const earlier = blocks.get(id);
+      blocks.set(id, {
+        level,
+        block,
+        summary: earlier ? mergeBlocks(earlier.summary, folded) : folded,
+      });
+      start = end;
+    }
+  }
+  return blocks;
+}
+
+/**
  * Folds new points of one series into its rollup blocks at every level, in the caller's
  * write transaction: one read and one upsert for all levels (a 1000-step batch touches ~19
  * blocks). Hand-written SQL: this runs on every logged batch.
@@ -211,62 +307,38 @@ const rollupArgs = (row: MetricRollupRow): InValue[] => [
 export async function updateRollups(
   tx: SqlTx,
   seriesId: number,
-  points: readonly NewPoint[],
+  columns: PointColumns,
   stepsUpTo?: number | null,
 ): Promise<void> {
-  // Points usually arrive in step order, so consecutive points share a block: group runs of
-  // them per level, with a map for the blocks seen before.
-  const groups = new Map<string, { level: number; block: number; points: NewPoint[] }>();
-  const blocksByLevel = new Map<number, number[]>();
-  for (let level = 1; level <= rollupLevels; level++) {
-    const size = blockSize(level);
-    const blocks: number[] = [];
-    let current: NewPoint[] | undefined;
-    let currentBlock = Number.NaN;
-    for (const point of points) {
-      const block = Math.floor(point.step / size);
-      if (block !== currentBlock || !current) {
-        const id = `${level}:${block}`;
-        let group = groups.get(id);
-        if (!group) {
-          group = { level, block, points: [] };
-          groups.set(id, group);
-          blocks.push(block);
-        }
-        current = group.points;
-        currentBlock = block;
-      }
-      current.push(point);
+  if (columns.values.length === 0) return;
+  const blocks = batchBlocks(columns);
+  // Blocks that may exist already, looked up by primary key: (level, block) pairs, so the
+  // read does not scan every block of a long series.
+  const candidates: InValue[] = [];
+  if (stepsUpTo !== null)
+    for (const { level, block } of blocks.values()) {
+      const lastExisting =
+        stepsUpTo === undefined
+          ? Number.POSITIVE_INFINITY
+          : Math.floor(stepsUpTo / blockSize(level));
+      if (block <= lastExisting) candidates.push(level, block);
     }
-    blocksByLevel.set(level, blocks);
+  const existing = new Map<string, BlockSummary>();
+  for (let i = 0; i < candidates.length; i += 2 * rollupsPerStatement) {
+    const pairs = candidates.slice(i, i + 2 * rollupsPerStatement);
+    const result = await tx.execute({
+      sql: `SELECT * FROM metric_rollups WHERE series_id = ? AND (level, block) IN (VALUES ${valuesPlaceholders(pairs.length / 2, 2)})`,
+      args: [seriesId, ...pairs],
+    });
+    for (const row of result.rows) {
+      const rollup = rollupFromRow(row);
+      existing.set(`${rollup.level}:${rollup.block}`, decodeRollup(rollup));
+    }
   }
-  const conditions: string[] = [];
-  const args: InValue[] = [seriesId];
-  for (const [level, blocks] of blocksByLevel) {
-    const lastExisting =
-      stepsUpTo === undefined
-        ? Number.POSITIVE_INFINITY
-        : Math.floor((stepsUpTo ?? -1) / blockSize(level));
-    const candidates = stepsUpTo === null ? [] : blocks.filter((block) => block <= lastExisting);
-    if (candidates.length === 0) continue;
-    conditions.push(`(level = ? AND block IN (${listPlaceholders(candidates.length)}))`);
-    args.push(level, ...candidates);
-  }
-  const existing =
-    conditions.length === 0
-      ? { rows: [] }
-      : await tx.execute({
-          sql: `SELECT * FROM metric_rollups WHERE series_id = ? AND (${conditions.join(" OR ")})`,
-          args,
-        });
-  const summaries = new Map<string, BlockSummary>();
-  for (const row of existing.rows) {
-    const rollup = rollupFromRow(row);
-    summaries.set(`${rollup.level}:${rollup.block}`, decodeRollup(rollup));
-  }
-  const rows = [...groups].map(([id, group]) =>
-    encodeRollup(seriesId, group.level, group.block, foldPoints(summaries.get(id), group.points)),
-  );
+  const rows = [...blocks].map(([id, { level, block, summary }]) => {
+    const before = existing.get(id);
+    return encodeRollup(seriesId, level, block, before ? mergeBlocks(before, summary) : summary);
+  });
   for (let i = 0; i < rows.length; i += rollupsPerStatement) {
     const chunk = rows.slice(i, i + rollupsPerStatement);
     await tx.execute({

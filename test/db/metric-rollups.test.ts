@@ -69,4 +69,44 @@ describe.each(dbTargets)("metric rollups on $name", (target) => {
     for (const [id, points] of expected)
       expect(stored.get(id), `block ${id}`).toEqual(foldPoints(undefined, points));
   });
+
+  it("breaks ties as logging order does: first, min and max stay, last moves on", async () => {
+    const run = await createRun(db, {});
+    // Equal steps and timestamps within a batch and across two; values and one timestamp tell
+    // the points apart. The max (9 at steps 5 and 6) and the min (2 in both batches) are ties
+    // that must keep the earlier point; the last point at step 6 is a tie the later one wins.
+    const t = 5_000_000;
+    const first = { steps: [5, 5, 5, 6], timestamps: [t, t, t, t], values: [2, 9, 3, 9] };
+    const second = { steps: [5, 6], timestamps: [t + 1, t], values: [2, 4] };
+    for (const batch of [first, second])
+      await logBatch(db, { runId: run.id, metrics: [{ key: "tie", ...batch }] });
+    const summary = (await metricSummariesByRunIds(db, [run.id])).get(run.id)?.[0];
+    expect(summary).toMatchObject({
+      count: 6,
+      last: 4,
+      lastStep: 6,
+      min: 2,
+      minStep: 5,
+      max: 9,
+      maxStep: 5,
+    });
+    const rows = await db.query("SELECT * FROM metric_rollups WHERE series_id = ? AND level = 1", [
+      summary?.seriesId ?? 0,
+    ]);
+    const block = decodeRollup(rollupFromRow(rows[0] ?? {}));
+    const logged = [first, second].flatMap((batch) =>
+      batch.values.map((value, i) => ({
+        step: batch.steps[i] ?? 0,
+        timestamp: batch.timestamps[i] ?? 0,
+        value,
+      })),
+    );
+    expect(block).toEqual(foldPoints(undefined, logged));
+    expect(block).toMatchObject({
+      first: { step: 5, timestamp: t, value: 2 },
+      last: { step: 6, value: 4 },
+      min: { step: 5, timestamp: t, value: 2 },
+      max: { step: 5, value: 9 },
+    });
+  });
 });
