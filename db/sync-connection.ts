@@ -27,7 +27,8 @@ export class SyncConnection {
   readonly #busyTimeoutMs: number;
   readonly #onStatement: ((sql: string) => void) | undefined;
   #connection: Database.Database;
-  #statements = new Map<string, Database.Statement>();
+  /** Prepared statements by text, with whether each returns rows (asking the driver costs a native call). */
+  #statements = new Map<string, { statement: Database.Statement; reader: boolean }>();
 
   constructor(path: string, busyTimeoutMs: number, onStatement?: (sql: string) => void) {
     this.#path = path;
@@ -45,25 +46,26 @@ export class SyncConnection {
     return connection;
   }
 
-  #prepare(sql: string): Database.Statement {
+  #prepare(sql: string): { statement: Database.Statement; reader: boolean } {
     this.#onStatement?.(sql);
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#connection.prepare(sql);
+    let prepared = this.#statements.get(sql);
+    if (!prepared) {
+      const statement = this.#connection.prepare(sql);
+      prepared = { statement, reader: statement.reader };
       if (this.#statements.size >= statementCacheSize) {
         const oldest = this.#statements.keys().next().value;
         if (oldest !== undefined) this.#statements.delete(oldest);
       }
-      this.#statements.set(sql, statement);
+      this.#statements.set(sql, prepared);
     }
-    return statement;
+    return prepared;
   }
 
   /** Runs one statement; rows for statements that return them. */
   run(sql: string, args: readonly InValue[]): SqlRow[] {
-    const statement = this.#prepare(sql);
-    if (statement.reader) return statement.all([...args]) as SqlRow[];
-    statement.run([...args]);
+    const { statement, reader } = this.#prepare(sql);
+    if (reader) return statement.all(args) as SqlRow[];
+    statement.run(args);
     return [];
   }
 
