@@ -148,6 +148,30 @@ async function upsertSeries(
 /** Rows per INSERT: large statements amortize their cost; 5 columns stay far under SQLite's variable limit. */
 const pointsPerStatement = 1000;
 
+/**
+ * `(?1, ?2, ?3, ?4, NULL), (?1, ?5, ?6, ?7, NULL)…`: points of one series with finite values,
+ * the usual case. The series id is bound once and `special` is a literal, so a 1000-point
+ * batch binds 3,001 values instead of 5,000 (each costs a call into the driver).
+ */
+const finitePointsSql = new Map<number, string>();
+function finitePointsInsert(rows: number): string {
+  let text = finitePointsSql.get(rows);
+  if (text === undefined) {
+    const tuples = Array.from({ length: rows }, (_, i) => {
+      const n = 2 + i * 3;
+      return `(?1, ?${n}, ?${n + 1}, ?${n + 2}, NULL)`;
+    });
+    text = `INSERT INTO metric_points (series_id, step, timestamp, value, special) VALUES ${tuples.join(", ")}`;
+    if (finitePointsSql.size < 64) finitePointsSql.set(rows, text);
+  }
+  return text;
+}
+
+function allFinite(values: Float64Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
+}
+
 async function insertPoints(
   tx: SqlTx,
   seriesId: number,
@@ -155,16 +179,27 @@ async function insertPoints(
 ): Promise<void> {
   for (let start = 0; start < values.length; start += pointsPerStatement) {
     const end = Math.min(values.length, start + pointsPerStatement);
+    if (allFinite(values, start, end)) {
+      const args: InValue[] = new Array(1 + (end - start) * 3);
+      args[0] = seriesId;
+      let a = 1;
+      for (let i = start; i < end; i++) {
+        args[a++] = steps[i] ?? 0;
+        args[a++] = timestamps[i] ?? 0;
+        args[a++] = values[i] ?? 0;
+      }
+      await tx.execute({ sql: finitePointsInsert(end - start), args });
+      continue;
+    }
     const args: InValue[] = new Array((end - start) * 5);
     let a = 0;
     for (let i = start; i < end; i++) {
-      const value = values[i] ?? Number.NaN;
-      const stored = Number.isFinite(value) ? undefined : encodeMetricValue(value);
+      const stored = encodeMetricValue(values[i] ?? Number.NaN);
       args[a++] = seriesId;
       args[a++] = steps[i] ?? 0;
       args[a++] = timestamps[i] ?? 0;
-      args[a++] = stored ? stored.value : value;
-      args[a++] = stored ? stored.special : null;
+      args[a++] = stored.value;
+      args[a++] = stored.special;
     }
     await tx.execute({
       sql: `INSERT INTO metric_points (series_id, step, timestamp, value, special) VALUES ${valuesPlaceholders(end - start, 5)}`,

@@ -130,8 +130,13 @@ function hashPayload(input: LogBatchInput): string {
     (items ?? []).map((item) => [item.key, item.value]);
   hash.update(JSON.stringify([pairs(input.params), pairs(input.tags)]));
   // Numbers are hashed as their 8 bytes (NaN and ±Infinity included): exact and fast.
+  // The API's lists arrive as Float64Arrays already: their bytes are hashed where they lie.
   const bytes = (numbers: ArrayLike<number> | null | undefined) =>
-    numbers ? new Uint8Array(Float64Array.from(numbers).buffer) : new Uint8Array(0);
+    numbers instanceof Float64Array
+      ? new Uint8Array(numbers.buffer, numbers.byteOffset, numbers.byteLength)
+      : numbers
+        ? new Uint8Array(Float64Array.from(numbers).buffer)
+        : new Uint8Array(0);
   for (const metric of input.metrics ?? []) {
     hash.update(
       `\u0000${metric.key}\u0000${metric.values.length}:${metric.steps ? "s" : "-"}${metric.timestamps ? "t" : "-"}`,
