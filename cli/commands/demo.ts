@@ -1,4 +1,4 @@
-import { join, relative, resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { createApp } from "../../api/app.ts";
@@ -13,6 +13,7 @@ import {
   runLabbook,
   writeDemoComparison,
 } from "../demo-steps.ts";
+import { demoSummary } from "../demo-summary.ts";
 import { UsageError } from "../usage-error.ts";
 
 export const demoHelp = `Usage: labbook demo [options]        (npm start)
@@ -20,7 +21,7 @@ export const demoHelp = `Usage: labbook demo [options]        (npm start)
 The first five minutes in one command: trains the MNIST example (examples/mnist) three times
 with different parameters, registers the best model as mnist_classifier@champion, builds the
 report with a comparison of the three runs, and serves the API and the report from one local
-server until Ctrl-C. Everything goes into one folder, replaced on each start.
+server until Ctrl-C (with --no-serve, stops once the report is written). Everything goes into one folder, replaced on each start.
 
 Options:
   --dir <dir>       The demo's folder (default ./labbook-demo): database, artifacts, report.
@@ -28,7 +29,8 @@ Options:
   --port <n>        Port (default 4000; a free one when 4000 is taken; 0 always picks one).
   --epochs <n>      Epochs per training run (default 3).
   --no-serve        Stop once the report is built instead of serving it.
-  --json            Print one JSON line with the URLs once serving (for scripts).
+  --json            Print one JSON line with the URLs once serving (for scripts); with
+                    --no-serve, where the report was written.
   -h, --help        Show this help.`;
 
 /** The three runs: the tutorial's values, and two others to compare against. */
@@ -172,37 +174,21 @@ export async function demoCommand(args: string[]): Promise<void> {
     if (report.code !== 0)
       throw new Error(`the report failed (exit code ${report.code}); see above`);
 
-    const seconds = ((performance.now() - started) / 1000).toFixed(0);
-    const urls = {
-      report: `${url}/`,
-      comparison: `${url}/compare/${demoComparisonStem}/`,
-      graphql: `${url}/graphql`,
-      champion: "models:/mnist_classifier@champion",
+    const serving = !values["no-serve"];
+    // With --no-serve the server stops right after: the output names no URL of it.
+    const { json, lines } = demoSummary({
+      url: serving ? url : undefined,
       dir,
-      seconds: Number(seconds),
-    };
-    if (values.json) console.log(JSON.stringify(urls));
-    else {
-      console.log(`\nlabbook demo ready in ${seconds} s:`);
-      console.log(`  report (live):   ${urls.report}`);
-      console.log(`  comparison:      ${urls.comparison}`);
-      console.log(`  GraphQL API:     ${urls.graphql}`);
-      console.log(
-        `  champion model:  ${urls.champion} (run ${champion.runName}, val_acc ${champion.valAcc.toFixed(4)})`,
-      );
-      console.log(
-        `                   npx labbook models serve ${urls.champion} --tracking-uri ${url} --port 5001`,
-      );
-      console.log(
-        `  more runs:       npx labbook run examples/mnist -P epochs=5 --experiment ${demoExperiment} --tracking-uri ${url}`,
-      );
-      const kept = relative(process.cwd(), dir) || ".";
-      console.log(
-        `Ctrl-C stops the server; the data stays in ${kept}/, and this serves it again:\n` +
-          `  npx labbook server --db ${join(kept, "labbook.db")} --artifacts ${join(kept, "artifacts")} --report ${join(kept, "report")}`,
-      );
-    }
-    if (values["no-serve"]) await stop(0);
+      paths,
+      comparisonStem: demoComparisonStem,
+      champion,
+      experiment: demoExperiment,
+      seconds: Math.round((performance.now() - started) / 1000),
+      cwd: process.cwd(),
+    });
+    if (values.json) console.log(JSON.stringify(json));
+    else for (const line of lines) console.log(line);
+    if (!serving) await stop(0);
   } catch (error) {
     await running?.close();
     await db?.close();

@@ -5,20 +5,20 @@ import { checkAgainstRuns } from "../../site/compare/check-against-runs.ts";
 import { ComparisonFileError } from "../../site/compare/fields.ts";
 import { parseComparison } from "../../site/compare/parse.ts";
 import {
-  bandPoints,
+  type GraphQLRequest,
+  readBands,
+  readSelectedRuns,
+  resolveExperimentIds,
+  selectRuns,
+} from "../../site/compare/read-selection.ts";
+import {
   curveMetricsOf,
   effectiveSections,
   historyPointsFor,
 } from "../../site/compare/sections.ts";
 import type { ComparisonSpec } from "../../site/compare/spec.ts";
 import { slug } from "../../site/lib/paths.ts";
-import type {
-  KeyValue,
-  SnapshotBands,
-  SnapshotComparison,
-  SnapshotMetric,
-  SnapshotMetricGroup,
-} from "../../site/snapshot/types.ts";
+import type { SnapshotComparison } from "../../site/snapshot/types.ts";
 import type { GraphQLTarget } from "../graphql-target.ts";
 
 /** A comparison file read and checked, before any data is read. */
@@ -77,184 +77,17 @@ export function comparisonsDir(flag: string | undefined): string | undefined {
   return existsSync("reports") && statSync("reports").isDirectory() ? "reports" : undefined;
 }
 
-const quote = (text: string) => `'${text.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
-
-/** Experiment ids of the names or ids given; a name that matches none is reported and skipped. */
-async function experimentIds(
-  target: GraphQLTarget,
+/** The selection's experiments by id; a name that matches none is reported and skipped. */
+const experimentIdsOf = (
+  request: GraphQLRequest,
   comparison: ComparisonFile,
   warn: (line: string) => void,
-): Promise<string[]> {
-  const ids: string[] = [];
-  for (const [i, nameOrId] of comparison.spec.runs.experiments.entries()) {
-    const data = await target.request<{
-      byName: { id: string } | null;
-      byId: { id: string } | null;
-    }>(
-      `query ($name: String!, $id: ID) { byName: experiment(name: $name) { id } byId: experiment(id: $id) { id } }`,
-      { name: nameOrId, id: /^\d+$/.test(nameOrId) ? nameOrId : null },
-    );
-    const found = data.byName ?? data.byId;
-    if (found) ids.push(found.id);
-    else
-      warn(
-        `${comparison.file}: runs.experiments[${i}]: no experiment named or numbered '${nameOrId}'; it adds no runs`,
-      );
-  }
-  return ids;
-}
-
-interface RunNode {
-  id: string;
-  name: string;
-  status: string;
-  startTime: number | string;
-  endTime: number | string | null;
-  parentRunId: string | null;
-  artifactUri: string;
-  experimentId: string;
-  experiment: { name: string };
-  params: KeyValue[];
-  tags: KeyValue[];
-  metrics: Omit<SnapshotMetric, "history">[];
-  [history: `h${number}`]: { history: SnapshotMetric["history"] } | null;
-}
-
-/** The selection's run ids in its order (at most `limit`), and how many matched. */
-async function selectRuns(
-  target: GraphQLTarget,
-  comparison: ComparisonFile,
-  warn: (line: string) => void,
-): Promise<{ ids: string[]; matched: number; metricCounts: Map<string, number>[] }> {
-  const selection = comparison.spec.runs;
-  const experiments = await experimentIds(target, comparison, warn);
-  if (selection.experiments.length > 0 && experiments.length === 0)
-    return { ids: [], matched: 0, metricCounts: [] };
-  const conditions = [
-    ...(selection.filter ? [`(${selection.filter})`] : []),
-    ...(selection.ids.length
-      ? [`attributes.run_id IN (${selection.ids.map(quote).join(", ")})`]
-      : []),
-  ];
-  const data = await target.request<{
-    runs: {
-      totalCount: number;
-      nodes: { id: string; metrics: { key: string; count: number }[] }[];
-    };
-  }>(
-    `query ($experimentIds: [ID!], $filter: String, $orderBy: [String!], $first: Int) {
-      runs(experimentIds: $experimentIds, filter: $filter, orderBy: $orderBy, first: $first) {
-        totalCount nodes { id metrics { key count } } } }`,
-    {
-      experimentIds: experiments.length ? experiments : null,
-      filter: conditions.length ? conditions.join(" and ") : null,
-      orderBy: selection.orderBy.length ? selection.orderBy : null,
-      first: selection.limit,
-    },
-  );
-  return {
-    ids: data.runs.nodes.map((node) => node.id),
-    matched: data.runs.totalCount,
-    metricCounts: data.runs.nodes.map(
-      (node) => new Map(node.metrics.map((metric) => [metric.key, metric.count])),
+) =>
+  resolveExperimentIds(request, comparison.spec.runs, (i, nameOrId) =>
+    warn(
+      `${comparison.file}: runs.experiments[${i}]: no experiment named or numbered '${nameOrId}'; it adds no runs`,
     ),
-  };
-}
-
-/** The selected runs with their params, tags, metric summaries and the curves' histories. */
-async function readRuns(
-  target: GraphQLTarget,
-  ids: readonly string[],
-  curveMetrics: readonly string[],
-  maxPoints: number,
-): Promise<SnapshotComparison["runs"]> {
-  const keyVariables = curveMetrics.map((_, i) => `$k${i}: String!`).join(" ");
-  const histories = curveMetrics
-    .map(
-      (_, i) =>
-        `h${i}: metric(key: $k${i}) { history(maxPoints: ${maxPoints}) { steps values timestamps } }`,
-    )
-    .join("\n");
-  const byId = new Map<string, SnapshotComparison["runs"][number]>();
-  for (let start = 0; start < ids.length; start += 100) {
-    const page = ids.slice(start, start + 100);
-    const data = await target.request<{ runs: { nodes: RunNode[] } }>(
-      `query ($filter: String!, $first: Int ${keyVariables}) { runs(filter: $filter, first: $first) {
-        nodes { id name status startTime endTime parentRunId artifactUri experimentId
-          experiment { name } params { key value } tags { key value }
-          metrics { key count last lastStep lastTimestamp min max }
-          ${histories} } } }`,
-      {
-        filter: `attributes.run_id IN (${page.map(quote).join(", ")})`,
-        first: page.length,
-        ...Object.fromEntries(curveMetrics.map((key, i) => [`k${i}`, key])),
-      },
-    );
-    for (const node of data.runs.nodes) {
-      const historyOf = (key: string) => {
-        const found = node[`h${curveMetrics.indexOf(key)}`]?.history;
-        return found
-          ? {
-              steps: found.steps.map(Number),
-              values: found.values,
-              timestamps: found.timestamps.map(Number),
-            }
-          : null;
-      };
-      byId.set(node.id, {
-        id: node.id,
-        name: node.name,
-        status: node.status,
-        startTime: Number(node.startTime),
-        endTime: node.endTime == null ? null : Number(node.endTime),
-        parentRunId: node.parentRunId,
-        artifactUri: node.artifactUri,
-        experimentId: node.experimentId,
-        experimentName: node.experiment.name,
-        params: node.params,
-        tags: node.tags,
-        metrics: node.metrics.map((metric) => ({
-          ...metric,
-          lastStep: Number(metric.lastStep),
-          lastTimestamp: Number(metric.lastTimestamp),
-          history: curveMetrics.includes(metric.key) ? historyOf(metric.key) : null,
-        })),
-      });
-    }
-  }
-  return ids.flatMap((id) => byId.get(id) ?? []);
-}
-
-/** The group bands of each `bands` section, aggregated by the API over the selected runs. */
-async function readBands(
-  target: GraphQLTarget,
-  comparison: Pick<SnapshotComparison, "spec">,
-  runIds: readonly string[],
-  hasMetricGroups: boolean,
-): Promise<SnapshotBands[]> {
-  const bands: SnapshotBands[] = [];
-  for (const [section, entry] of comparison.spec.sections.entries()) {
-    if (entry.kind !== "bands") continue;
-    if (!hasMetricGroups || runIds.length === 0) {
-      bands.push({ section, groups: hasMetricGroups ? [] : null });
-      continue;
-    }
-    const data = await target.request<{ metricGroups: SnapshotMetricGroup[] }>(
-      `query ($key: String!, $groupBy: [String!]!, $runIds: [ID!], $maxPoints: Int) {
-        metricGroups(key: $key, groupBy: $groupBy, runIds: $runIds, maxPoints: $maxPoints) {
-          values { key value } runIds runCount points { step mean min max runs } } }`,
-      { key: entry.metric, groupBy: entry.groupBy, runIds, maxPoints: bandPoints },
-    );
-    bands.push({
-      section,
-      groups: data.metricGroups.map((group) => ({
-        ...group,
-        points: group.points.map((point) => ({ ...point, step: Number(point.step) })),
-      })),
-    });
-  }
-  return bands;
-}
+  );
 
 /**
  * Reads what one comparison page shows through the API: the runs it selects (histories
@@ -265,19 +98,20 @@ export async function readComparison(
   comparison: ComparisonFile,
   options: { maxPoints: number; hasMetricGroups: boolean; warn: (line: string) => void },
 ): Promise<SnapshotComparison> {
-  const { ids, matched, metricCounts } = await selectRuns(target, comparison, options.warn);
+  const request: GraphQLRequest = (query, variables) => target.request(query, variables);
+  const experimentIds = await experimentIdsOf(request, comparison, options.warn);
+  const selected = await selectRuns(request, comparison.spec.runs, experimentIds);
+  const { matched } = selected;
+  const ids = selected.runs.map((run) => run.id);
   if (matched > ids.length)
     options.warn(
       `${comparison.file}: runs.limit: ${matched} runs match; the page shows the first ${ids.length}`,
     );
   // Which metrics make curves is known from the summaries, before any history is read.
-  const summaries = metricCounts.map((counts) => ({
-    metrics: [...counts].map(([key, count]) => ({ key, count })),
-  }));
-  const sections = effectiveSections(comparison.spec, summaries);
+  const sections = effectiveSections(comparison.spec, selected.runs);
   const curveMetrics = curveMetricsOf(sections);
   const maxPoints = historyPointsFor(ids.length, curveMetrics.length, options.maxPoints);
-  const runs = await readRuns(target, ids, curveMetrics, maxPoints);
+  const runs = await readSelectedRuns(request, ids, { curveMetrics, maxPoints });
   for (const problem of checkAgainstRuns({
     file: comparison.file,
     sections: comparison.spec.sections,
@@ -300,6 +134,7 @@ export async function readComparison(
     matched,
     runs,
     maxPoints,
-    bands: await readBands(target, { spec }, ids, options.hasMetricGroups),
+    experimentIds,
+    bands: await readBands(request, spec, ids, options.hasMetricGroups),
   };
 }

@@ -1,3 +1,4 @@
+import { pulseFields, runIdCondition, type SelectedRun } from "../compare/read-selection.ts";
 import { normalizeRun } from "../snapshot/normalize-run.ts";
 import type { SnapshotExperiment, SnapshotRun } from "../snapshot/types.ts";
 
@@ -61,16 +62,8 @@ const runFields = `id name status startTime endTime parentRunId artifactUri
   metrics { key count last lastStep lastTimestamp min max
     history(maxPoints: ${historyPoints}) { steps values timestamps } }`;
 
-/** Enough of a run to tell whether it changed since the last look. */
-const pulseFields = "id status endTime params { key } metrics { key count lastStep }";
-
-export interface RunPulse {
-  id: string;
-  status: string;
-  endTime: number | null;
-  params: { key: string }[];
-  metrics: { key: string; count: number; lastStep: number }[];
-}
+/** Enough of a run to tell whether it changed since the last look (as a selection lists it). */
+export type RunPulse = SelectedRun;
 
 /** Changes whenever a run logs a point, a param, or changes status. */
 export const fingerprint = (run: RunPulse): string =>
@@ -80,6 +73,34 @@ export const fingerprint = (run: RunPulse): string =>
     run.params.length,
     ...run.metrics.map((m) => `${m.key}:${m.count}:${m.lastStep}`),
   ].join("|");
+
+/**
+ * Which runs changed since the page last showed them: a run shown before when its fingerprint
+ * moved; a run not shown yet when the page's copy is stale, that is when it is running, or its
+ * status differs from `built` (the page's runs and their status; a run not there is new).
+ * A refresh asks `changed`, and once the page shows them, says so with `shown`: a refresh that
+ * failed half-way is asked again.
+ */
+export class RunWatch {
+  private readonly prints = new Map<string, string>();
+  private readonly built: ReadonlyMap<string, string>;
+
+  constructor(built: ReadonlyMap<string, string>) {
+    this.built = built;
+  }
+
+  changed(pulses: readonly RunPulse[]): RunPulse[] {
+    return pulses.filter((run) => {
+      const known = this.prints.get(run.id);
+      if (known !== undefined) return known !== fingerprint(run);
+      return run.status === "RUNNING" || this.built.get(run.id) !== run.status;
+    });
+  }
+
+  shown(pulses: readonly RunPulse[]): void {
+    for (const run of pulses) this.prints.set(run.id, fingerprint(run));
+  }
+}
 
 type ExperimentHead = Omit<SnapshotExperiment, "runs">;
 
@@ -123,11 +144,10 @@ export async function runPulse(config: LiveConfig, id: string): Promise<RunPulse
 /** Runs in full (histories downsampled as the report reads them), by id. */
 export async function fullRuns(config: LiveConfig, ids: readonly string[]): Promise<SnapshotRun[]> {
   if (ids.length === 0) return [];
-  const quoted = ids.filter((id) => /^[0-9a-f]{32}$/.test(id)).map((id) => `'${id}'`);
   const data = await askApi<{ runs: { nodes: SnapshotRun[] } }>(
     config,
     `query ($filter: String!) { runs(filter: $filter, first: 1000) { nodes { ${runFields} } } }`,
-    { filter: `attributes.run_id IN (${quoted.join(", ")})` },
+    { filter: runIdCondition(ids) },
   );
   return data.runs.nodes.map(normalizeRun);
 }

@@ -1,4 +1,4 @@
-import type { ChartEntry } from "../lib/chart-catalog.ts";
+import { type ChartEntry, layoutKey } from "../lib/chart-catalog.ts";
 import { type PackedRows, packRows, unpackRows } from "../lib/packed-rows.ts";
 import { inlineJson } from "../src/data/page-data.ts";
 import { selectionEvent, setUpCharts } from "./charts.ts";
@@ -12,12 +12,19 @@ import { selectionEvent, setUpCharts } from "./charts.ts";
  * replaced one would keep listening (and hold its data) for the page's life. So on a live page
  * those figures are taken over before `charts.ts` sets them up: they are drawn with the picked
  * runs' rows only, and this module redraws them when the selection changes.
+ *
+ * A figure with a compiled spec of its own (a comparison's bands, parallel coordinates, bars)
+ * cannot be compiled again here: it is redrawn with new rows while its layout holds (see
+ * `layoutKey`), and otherwise left as built with a note to rebuild.
  */
 
 /** What a figure's `<script data-chart-data>` holds (see ChartFigure.astro). */
 interface Payload {
   template?: string;
   names?: { metric: string; param?: string };
+  /** A compiled Vega spec, for a figure without a template; `layout` is its key. */
+  spec?: { title?: unknown } & Record<string, unknown>;
+  layout?: string;
   packed?: PackedRows;
   rows?: unknown;
   selected?: string[];
@@ -31,6 +38,8 @@ interface LiveFigure {
   element: HTMLElement;
   /** Every run's rows, before picking. */
   rows: Row[];
+  /** What the rows are drawn with. */
+  look: Look;
   /** Whether the runs table picks its runs. */
   picked: boolean;
   /** What it was last drawn from, to skip redrawing what has not changed. */
@@ -54,16 +63,69 @@ const keyOf = (kind: string | undefined, payload: Payload | ChartEntry["template
     ? `${kind}:${payload.names.metric}:${payload.names.param ?? ""}`
     : undefined;
 
+/** The text of a spec's title (Vega-Lite's or Vega's: a text, or an object with one). */
+const titleOf = (title: unknown): string | undefined => {
+  if (typeof title === "string") return title;
+  const text = (title as { text?: unknown } | undefined)?.text;
+  return typeof text === "string" ? text : undefined;
+};
+
+export interface LiveChartsOptions {
+  /** The figures to take over (the whole page by default). */
+  root?: ParentNode;
+  /**
+   * A figure's key, which `updateKeyed` names it by; by default its kind and keys
+   * (`metric:val_acc:`), for figures drawn from a shared template only.
+   */
+  keyOf?: (figure: HTMLElement) => string | undefined;
+  /**
+   * Puts a figure made for a chart the page did not have; by default after the page's last
+   * metric chart. Returns false where it has no place.
+   */
+  place?: (key: string, figure: HTMLElement) => boolean;
+}
+
+/** What a figure's rows are drawn with: its template and keys, or its own spec's title. */
+interface Look {
+  template?: string | undefined;
+  names?: { metric: string; param?: string } | undefined;
+  title?: string | undefined;
+}
+
+const payloadLook = (payload: Payload): Look =>
+  payload.template
+    ? { template: payload.template, names: payload.names }
+    : { title: titleOf(payload.spec?.title) };
+
+const entryLook = (entry: ChartEntry): Look =>
+  entry.template
+    ? { template: entry.template.template, names: entry.template.names }
+    : { title: titleOf((entry.spec as { title?: unknown }).title) };
+
+/** What a figure was last drawn from, to skip redrawing what has not changed. */
+const drawnOf = (rows: readonly Row[], look: Look) =>
+  JSON.stringify([
+    rows,
+    look.template ?? "",
+    look.names?.metric ?? "",
+    look.names?.param ?? "",
+    look.title ?? "",
+  ]);
+
 export class LiveCharts {
   private readonly figures = new Map<string, LiveFigure>();
   private selected: Set<string>;
+  private readonly place: ((key: string, figure: HTMLElement) => boolean) | undefined;
 
   /** Takes over the page's figures; call before `setUpCharts`. */
-  constructor(root: ParentNode = document) {
+  constructor(options: LiveChartsOptions = {}) {
+    const root = options.root ?? document;
+    this.place = options.place;
     let selected: string[] | undefined;
     for (const element of root.querySelectorAll<HTMLElement>("figure[data-chart]")) {
       const payload = readPayload(element);
-      const key = payload && keyOf(element.dataset.kind, payload);
+      const key =
+        payload && (options.keyOf ? options.keyOf(element) : keyOf(element.dataset.kind, payload));
       if (!payload || !key) continue;
       const rows = (payload.packed ? unpackRows(payload.packed) : (payload.rows ?? [])) as Row[];
       const picked = element.hasAttribute("data-selectable");
@@ -74,7 +136,8 @@ export class LiveCharts {
         element.dataset.livePicked = "";
         this.writePayload(element, payload, shown);
       }
-      this.figures.set(key, { element, rows, picked, drawn: JSON.stringify(shown) });
+      const look = payloadLook(payload);
+      this.figures.set(key, { element, rows, picked, look, drawn: drawnOf(shown, look) });
     }
     this.selected = new Set(selected ?? []);
     document.addEventListener(selectionEvent, (event) => {
@@ -114,8 +177,17 @@ export class LiveCharts {
     if (smoothing !== undefined)
       (control(next, "smoothing") as HTMLSelectElement).value = smoothing;
     const rows = figure.picked ? this.pick(figure.rows, this.selected) : figure.rows;
+    const look = figure.look;
+    if (look.template) {
+      payload.template = look.template;
+      payload.names = look.names;
+    } else if (payload.spec && look.title !== undefined) {
+      const title = payload.spec.title;
+      payload.spec.title =
+        title && typeof title === "object" ? { ...title, text: look.title } : look.title;
+    }
     this.writePayload(next, payload, rows);
-    figure.drawn = JSON.stringify(rows);
+    figure.drawn = drawnOf(rows, look);
     // Drawn while detached (charts.ts looks for figures under the root it is given), then moved.
     const holder = document.createElement("div");
     holder.append(next);
@@ -126,17 +198,44 @@ export class LiveCharts {
 
   /** New data for the page's charts; a metric the page had no chart for gets one. */
   update(entries: readonly ChartEntry[], selected?: readonly string[]): void {
+    this.updateKeyed(
+      entries.flatMap((entry) => {
+        const key = keyOf(entry.kind, entry.template);
+        return key ? [[key, entry] as const] : [];
+      }),
+      selected,
+    );
+  }
+
+  /** New data for the page's charts, each named by its figure's key (see `keyOf`). */
+  updateKeyed(
+    entries: readonly (readonly [string, ChartEntry])[],
+    selected?: readonly string[],
+  ): void {
     if (selected) this.selected = new Set(selected);
-    for (const entry of entries) {
-      const key = keyOf(entry.kind, entry.template);
-      if (!key) continue;
-      const rows = entry.pageRows() as Row[];
+    for (const [key, entry] of entries) {
       const figure = this.figures.get(key) ?? this.addFigure(key, entry);
-      if (!figure) continue;
+      if (!figure || figure.element.hasAttribute("data-live-stale")) continue;
+      const payload = readPayload(figure.element);
+      if (payload?.spec && payload.layout !== layoutKey(entry.spec)) {
+        this.markStale(figure);
+        continue;
+      }
+      figure.look = entryLook(entry);
+      const rows = entry.pageRows() as Row[];
       figure.rows = rows;
       const shown = figure.picked ? this.pick(rows, this.selected) : rows;
-      if (figure.drawn !== JSON.stringify(shown)) this.redraw(figure);
+      if (figure.drawn !== drawnOf(shown, figure.look)) this.redraw(figure);
     }
+  }
+
+  /** A figure the page cannot redraw here (its layout changed): it says so and stays as built. */
+  private markStale(figure: LiveFigure): void {
+    figure.element.dataset.liveStale = "";
+    const note = document.createElement("span");
+    note.className = "muted";
+    note.textContent = "changed since the report was built: rebuild it to redraw this chart";
+    figure.element.querySelector("figcaption")?.prepend(note);
   }
 
   /**
@@ -154,11 +253,15 @@ export class LiveCharts {
     });
     const payload = readPayload(element) ?? {};
     this.writePayload(element, { ...payload, ...entry.template, smoothing: entry.smoothing }, []);
-    const siblings = [...this.figures.values()].filter(
-      (one) => one.element.dataset.kind === "metric",
-    );
-    siblings.at(-1)?.element.after(element);
-    const figure: LiveFigure = { element, rows: [], picked: model.picked };
+    if (this.place) {
+      if (!this.place(key, element)) return undefined;
+    } else {
+      const siblings = [...this.figures.values()].filter(
+        (one) => one.element.dataset.kind === "metric",
+      );
+      siblings.at(-1)?.element.after(element);
+    }
+    const figure: LiveFigure = { element, rows: [], picked: model.picked, look: entryLook(entry) };
     this.figures.set(key, figure);
     return figure;
   }

@@ -1,14 +1,7 @@
 import { experimentCharts } from "../lib/chart-catalog.ts";
 import { mainMetricOf, rankRuns } from "../lib/main-metric.ts";
 import type { SnapshotRun } from "../snapshot/types.ts";
-import {
-  experimentPulse,
-  fingerprint,
-  fullRuns,
-  type LiveConfig,
-  type LiveTick,
-  type RunPulse,
-} from "./live-api.ts";
+import { experimentPulse, fullRuns, type LiveConfig, type LiveTick, RunWatch } from "./live-api.ts";
 import type { LiveCharts } from "./live-charts.ts";
 import { pickedRuns, replaceRunsTable } from "./live-table.ts";
 
@@ -40,23 +33,20 @@ export function followExperiment(options: {
   // Runs new since the build have no page of their own to link to.
   const withPages = new Set(built.keys());
   const seen = new Set(built.keys());
-  const prints = new Map<string, string>();
+  const watch = new RunWatch(built);
   let runs: Map<string, SnapshotRun> | undefined;
 
   return async () => {
     const pulse = await experimentPulse(config, experimentId);
     if (!pulse) return { changed: false, stop: "the experiment is gone from the server" };
-    const changed = pulse.runs.filter((run: RunPulse) => {
-      const known = prints.get(run.id);
-      if (known !== undefined) return known !== fingerprint(run);
-      // First look at a run: the build's copy is stale if it was running or is not there.
-      return run.status === "RUNNING" || built.get(run.id) !== run.status;
-    });
+    const changed = watch.changed(pulse.runs);
     const gone = [...(runs?.keys() ?? built.keys())].filter(
       (id) => !pulse.runs.some((run) => run.id === id),
     );
-    for (const run of pulse.runs) prints.set(run.id, fingerprint(run));
-    if (changed.length === 0 && gone.length === 0) return { changed: false };
+    if (changed.length === 0 && gone.length === 0) {
+      watch.shown(pulse.runs);
+      return { changed: false };
+    }
 
     // Everything the first time (the page holds thinned copies only), then what changed.
     const wanted = runs ? changed.map((run) => run.id) : pulse.runs.map((run) => run.id);
@@ -83,6 +73,7 @@ export function followExperiment(options: {
       picked = pickedRuns(table);
     }
     charts.update(experimentCharts(experiment, main), picked);
+    watch.shown(pulse.runs);
     // A page built with no runs has no table to show new ones in.
     return section
       ? { changed: true }

@@ -1,7 +1,7 @@
 import { runCharts } from "../lib/chart-catalog.ts";
 import { formatDuration, formatValue } from "../lib/format.ts";
 import type { SnapshotRun } from "../snapshot/types.ts";
-import { fingerprint, fullRuns, type LiveConfig, type LiveTick, runPulse } from "./live-api.ts";
+import { fullRuns, type LiveConfig, type LiveTick, RunWatch, runPulse } from "./live-api.ts";
 import type { LiveCharts } from "./live-charts.ts";
 import { showLocalTimes } from "./times.ts";
 
@@ -85,27 +85,26 @@ export function followRun(options: {
 }): () => Promise<LiveTick> {
   const { config, runId, charts } = options;
   const builtStatus = attributeCell("status")?.textContent?.trim();
-  let print: string | undefined;
+  const watch = new RunWatch(new Map(builtStatus ? [[runId, builtStatus]] : []));
 
   return async () => {
     const pulse = await runPulse(config, runId);
     if (!pulse) return { changed: false, stop: "the run is gone from the server" };
-    const next = fingerprint(pulse);
-    const stale =
-      print === undefined
-        ? pulse.status === "RUNNING" || pulse.status !== builtStatus
-        : print !== next;
-    print = next;
+    const stale = watch.changed([pulse]).length > 0;
     const ended =
       pulse.status !== "RUNNING" && pulse.status !== "SCHEDULED"
         ? `run ${pulse.status.toLowerCase()}`
         : undefined;
-    if (!stale) return { changed: false, stop: ended };
+    if (!stale) {
+      watch.shown([pulse]);
+      return { changed: false, stop: ended };
+    }
     const [run] = await fullRuns(config, [runId]);
     if (!run) return { changed: false, stop: "the run is gone from the server" };
     showAttributes(run);
     showMetrics(run);
     charts.update(runCharts(run));
+    watch.shown([pulse]);
     return { changed: true, stop: ended };
   };
 }

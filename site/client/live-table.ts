@@ -126,16 +126,22 @@ function cellContent(
 }
 
 /**
- * Replaces a runs table with one of `runs` (ranked as the page ranks them). Runs in `fresh`
+ * Replaces a runs table with one of `runs` (in the page's order). Runs in `fresh`
  * (new since the page was loaded) start picked for the curves. Returns the new table.
  */
 export function replaceRunsTable(
   section: HTMLElement,
   runs: readonly SnapshotRun[],
-  options: { path: string; hasRunPage: (id: string) => boolean; fresh: ReadonlySet<string> },
+  options: {
+    path: string;
+    hasRunPage: (id: string) => boolean;
+    fresh: ReadonlySet<string>;
+    /** Whether each metric also has its min and max columns, as RunsTable.astro's `extremes`. */
+    extremes?: boolean;
+  },
 ): HTMLElement {
   const state = readState(section);
-  const { columns, records } = runsTable(runs);
+  const { columns, records } = runsTable(runs, { extremes: options.extremes ?? true });
   const next = section.cloneNode(true) as HTMLElement;
   const hiddenOf = (column: RunColumn) => state.hidden.get(column.id) ?? column.hidden;
 

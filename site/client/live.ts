@@ -1,7 +1,8 @@
 import { experimentPath, runPath } from "../lib/paths.ts";
-import { LiveAccessError, type LiveTick, liveConfig } from "./live-api.ts";
+import { LiveAccessError, type LiveConfig, type LiveTick, liveConfig } from "./live-api.ts";
 import { LiveBadge } from "./live-badge.ts";
 import { LiveCharts } from "./live-charts.ts";
+import { comparisonCharts, comparisonPageData, followComparison } from "./live-compare.ts";
 import { followExperiment } from "./live-experiment.ts";
 import { followRun } from "./live-run.ts";
 
@@ -16,30 +17,37 @@ function pageId(pattern: (id: string) => string): string | undefined {
   return /^[\w.-]+$/.test(id) ? id : undefined;
 }
 
+/** How this page follows the server, or undefined for a page that does not. */
+function follow(config: LiveConfig): (() => Promise<LiveTick>) | undefined {
+  const comparison = comparisonPageData();
+  if (comparison) return followComparison({ config, data: comparison, charts: comparisonCharts() });
+  const experimentId = pageId(experimentPath);
+  if (experimentId)
+    return followExperiment({
+      config,
+      experimentId,
+      pagePath: experimentPath(experimentId),
+      charts: new LiveCharts(),
+    });
+  const runId = pageId(runPath);
+  if (runId) return followRun({ config, runId, charts: new LiveCharts() });
+  return undefined;
+}
+
 /**
  * Live pages: served by `labbook server`, a page carries `<meta name="labbook-live">` (the
- * server adds it), and then an experiment's page and a run's page refresh from the API every
- * few seconds: new runs appear in the runs table and the curves, runs in progress update their
- * status, metrics and curves. Without the marker (any other host, or opened from disk) this
- * does nothing at all: no request, no timer. Call it before the charts are set up.
+ * server adds it), and then an experiment's page, a run's page and a comparison page refresh
+ * from the API every few seconds: new runs appear in the runs table and the curves, runs in
+ * progress update their status, metrics and curves. Without the marker (any other host, or
+ * opened from disk) this does nothing at all: no request, no timer. Call it before the charts
+ * are set up.
  */
 export function setUpLivePage(): void {
   const config = liveConfig();
   if (!config) return;
-  const experimentId = pageId(experimentPath);
-  const runId = experimentId ? undefined : pageId(runPath);
-  if (!experimentId && !runId) return;
-
-  const charts = new LiveCharts();
+  const tick = follow(config);
+  if (!tick) return;
   const badge = new LiveBadge(config.refreshMs / 1000);
-  const tick: () => Promise<LiveTick> = experimentId
-    ? followExperiment({
-        config,
-        experimentId,
-        pagePath: experimentPath(experimentId),
-        charts,
-      })
-    : followRun({ config, runId: runId as string, charts });
 
   const loop = async () => {
     // A hidden tab asks nothing; it catches up when shown again.

@@ -12,7 +12,7 @@ import {
 import type { SnapshotExperiment, SnapshotRun } from "../snapshot/types.ts";
 import { thinIndexes, thinSeries } from "./downsample.ts";
 import { finalValue, type MainMetric, rankRuns } from "./main-metric.ts";
-import { experimentChartBase, runChartBase, slug } from "./paths.ts";
+import { experimentChartBase, runChartBase, shortHash, slug } from "./paths.ts";
 import { varyingParamKeys } from "./runs-table.ts";
 import { metricTemplate, scatterTemplate, type TemplateRef } from "./spec-templates.ts";
 
@@ -43,6 +43,16 @@ export interface ChartEntry {
   smoothing: number;
   /** How a metric chart is first drawn on the page (step and linear unless said). */
   view?: { x: "step" | "time"; logY: boolean };
+}
+
+/**
+ * What a chart's compiled spec depends on besides its title, as a short hash. A page has no
+ * compiler: a live page draws new rows with the spec it was built with (retitled), which is
+ * right only while the new spec's key is the built one's.
+ */
+export function layoutKey(spec: TopLevelSpec): string {
+  const { title: _title, ...layout } = spec as TopLevelSpec & { title?: unknown };
+  return shortHash(JSON.stringify(layout));
 }
 
 /** Runs whose curves a file shows; a page offers up to `pageRuns` of them. */

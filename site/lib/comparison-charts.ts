@@ -20,6 +20,9 @@ import { scatterTemplate } from "./spec-templates.ts";
 /** Bars a best-value chart draws at most. */
 export const bestBarsShown = 50;
 
+/** What a comparison page's charts are made from (the snapshot's, or a live page's fresh copy). */
+export type ComparisonData = Pick<SnapshotComparison, "stem" | "spec" | "runs" | "bands">;
+
 /** A section of a comparison page with its chart (null for prose and tables, or no data). */
 export interface ComparisonBlock {
   index: number;
@@ -61,7 +64,7 @@ function parallelParams(
 }
 
 function chartFor(
-  comparison: SnapshotComparison,
+  comparison: ComparisonData,
   index: number,
   section: ComparisonSection,
   name: (wanted: string) => string,
@@ -231,7 +234,7 @@ function chartFor(
  * A comparison page's sections, each with its chart: file names from the chart's kind and keys
  * (`charts/compare-lr/curves-val_acc`), numbered when two sections would share one.
  */
-export function comparisonBlocks(comparison: SnapshotComparison): ComparisonBlock[] {
+export function comparisonBlocks(comparison: ComparisonData): ComparisonBlock[] {
   const used = new Map<string, number>();
   const name = (wanted: string) => {
     const count = (used.get(wanted) ?? 0) + 1;
@@ -246,5 +249,5 @@ export function comparisonBlocks(comparison: SnapshotComparison): ComparisonBloc
 }
 
 /** Every chart of a comparison page, in page order. */
-export const comparisonCharts = (comparison: SnapshotComparison): ChartEntry[] =>
+export const comparisonCharts = (comparison: ComparisonData): ChartEntry[] =>
   comparisonBlocks(comparison).flatMap((block) => (block.chart ? [block.chart] : []));

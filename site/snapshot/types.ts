@@ -111,6 +111,11 @@ export interface SnapshotComparison {
   runs: (SnapshotRun & { experimentId: string; experimentName: string })[];
   /** Points per history the runs were read with (the page's budget over runs and metrics). */
   maxPoints: number;
+  /**
+   * The selection's experiments as ids (`spec.runs.experiments` resolved when the data was
+   * read), so a live page selects again the same way; absent in older snapshots.
+   */
+  experimentIds?: string[];
   bands: SnapshotBands[];
 }
 
