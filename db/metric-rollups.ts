@@ -90,29 +90,48 @@ export function mergeBlocks(earlier: BlockSummary, later: BlockSummary): BlockSu
  * runs for every block of every level of every batch.
  */
 export function foldColumns(columns: PointColumns, from: number, to: number): BlockSummary {
-  const { steps, timestamps, values } = columns;
-  const stepAt = (i: number) => steps[i] ?? 0;
-  const timeAt = (i: number) => timestamps[i] ?? 0;
-  const valueAt = (i: number) => values[i] ?? Number.NaN;
-  let first = from;
-  let last = from;
-  let min = -1;
-  let max = -1;
-  for (let i = from; i < to; i++) {
-    const step = stepAt(i);
-    const time = timeAt(i);
-    if (step < stepAt(first) || (step === stepAt(first) && time < timeAt(first))) first = i;
-    if (step > stepAt(last) || (step === stepAt(last) && time >= timeAt(last))) last = i;
-    const value = valueAt(i);
-    if (Number.isNaN(value)) continue;
-    if (min < 0 || value < valueAt(min)) min = i;
-    if (max < 0 || value > valueAt(max)) max = i;
-  }
   if (to <= from) throw new Error("a block summary needs at least one point");
+  const { steps, timestamps, values } = columns;
+  // The current first, last, min and max are kept in locals, not re-read from the arrays:
+  // this loop runs over every point five times per batch (four levels and the series).
+  let first = from;
+  let firstStep = steps[from] as number;
+  let firstTime = timestamps[from] as number;
+  let last = from;
+  let lastStep = firstStep;
+  let lastTime = firstTime;
+  let min = -1;
+  let minValue = Number.POSITIVE_INFINITY;
+  let max = -1;
+  let maxValue = Number.NEGATIVE_INFINITY;
+  for (let i = from; i < to; i++) {
+    const step = steps[i] as number;
+    const time = timestamps[i] as number;
+    if (step < firstStep || (step === firstStep && time < firstTime)) {
+      first = i;
+      firstStep = step;
+      firstTime = time;
+    }
+    if (step > lastStep || (step === lastStep && time >= lastTime)) {
+      last = i;
+      lastStep = step;
+      lastTime = time;
+    }
+    const value = values[i] as number;
+    // NaN fails every comparison, so it is never an extreme; ±Infinity is.
+    if (value < minValue || (min < 0 && value === minValue)) {
+      min = i;
+      minValue = value;
+    }
+    if (value > maxValue || (max < 0 && value === maxValue)) {
+      max = i;
+      maxValue = value;
+    }
+  }
   const point = (i: number): NewPoint => ({
-    step: stepAt(i),
-    timestamp: timeAt(i),
-    value: valueAt(i),
+    step: steps[i] as number,
+    timestamp: timestamps[i] as number,
+    value: values[i] as number,
   });
   return {
     count: to - from,

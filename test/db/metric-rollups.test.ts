@@ -27,8 +27,15 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
+// NaN, and ±Infinity repeated: extremes that tie, where the earlier-logged point must stay.
 const pointValue = (step: number, batch: number) =>
-  step % 97 === 0 ? Number.NaN : Math.cos(step / 50) * (batch + 1);
+  step % 97 === 0
+    ? Number.NaN
+    : step % 89 === 0
+      ? Number.POSITIVE_INFINITY
+      : step % 83 === 0
+        ? Number.NEGATIVE_INFINITY
+        : Math.cos(step / 50) * (batch + 1);
 
 describe.each(dbTargets)("metric rollups on $name", (target) => {
   let db: Db;
