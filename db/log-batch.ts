@@ -44,6 +44,9 @@ export interface BatchLimits {
 
 export type { LogBatchResult };
 
+const isSafeInteger = (value: unknown): value is number =>
+  typeof value === "number" && Number.isSafeInteger(value);
+
 const isListLike = (value: unknown): value is ArrayLike<unknown> =>
   Array.isArray(value) || value instanceof Float64Array;
 
@@ -106,15 +109,20 @@ function validateBatch(input: LogBatchInput, batchLimits: BatchLimits, now: numb
       );
     // Straight into typed columns: they cross to the writer thread without a copy.
     const columns = newColumns(values.length);
+    // Checked inline, and a field name is only built for an error: this loop runs for every
+    // point of every batch.
     for (let j = 0; j < values.length; j++) {
       const value = values[j];
       if (typeof value !== "number")
         throw invalid(`${field}.values[${j}]`, "must be a number, NaN or ±Infinity");
       columns.values[j] = value;
-      columns.steps[j] = steps ? validateInteger(`${field}.steps[${j}]`, steps[j]) : 0;
-      columns.timestamps[j] = timestamps
-        ? validateTimestamp(`${field}.timestamps[${j}]`, timestamps[j])
-        : now;
+      const step = steps ? steps[j] : 0;
+      columns.steps[j] = isSafeInteger(step) ? step : validateInteger(`${field}.steps[${j}]`, step);
+      const time = timestamps ? timestamps[j] : now;
+      columns.timestamps[j] =
+        isSafeInteger(time) && time >= 0
+          ? time
+          : validateTimestamp(`${field}.timestamps[${j}]`, time);
     }
     const earlier = metrics.get(key);
     metrics.set(key, earlier ? concatColumns(earlier, columns) : columns);
