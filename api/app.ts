@@ -87,6 +87,9 @@ export function createApp(options: AppOptions) {
       maxTokensPlugin({ n: options.maxTokens ?? 10_000 }),
     ],
     logging: false,
+    // limitBody (below) already bounds every body, with our own 413; yoga's check would pipe
+    // each body through one more stream, a cost per logBatch.
+    maxRequestBodySize: false,
   });
 
   // MLflow's REST API and artifact proxy on the same store, port and token (MLflow clients send
