@@ -77,7 +77,10 @@ export class LocalArtifactStore implements ArtifactStore {
       options,
       Number.POSITIVE_INFINITY,
     );
-    return { ...stored, sha256: stored.sha256 ?? (await sha256Later) ?? "" };
+    // Hashed as it came in, or else by `sha256Later`: one of the two is always there.
+    const sha256 = stored.sha256 ?? (await sha256Later);
+    if (sha256 === undefined) throw new Error(`'${path}' was stored without a SHA-256`);
+    return { ...stored, sha256 };
   }
 
   writeHashingAside(

@@ -142,8 +142,10 @@ export class S3ArtifactStore implements ArtifactStore {
       const cause = measure.errored ?? error;
       throw this.#translate(cause, `cannot store '${path}'`);
     }
-    // Without an inline limit, Measure hashes every byte.
-    return { path, size: measure.byteCount, sha256: measure.sha256 ?? "", contentType };
+    // Without an inline limit, Measure hashes every byte: its SHA-256 is never null here.
+    const sha256 = measure.sha256;
+    if (sha256 === null) throw new Error(`'${path}' was stored without a SHA-256`);
+    return { path, size: measure.byteCount, sha256, contentType };
   }
 
   /**

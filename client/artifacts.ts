@@ -1,8 +1,7 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   type ArtifactTarget,
@@ -11,6 +10,7 @@ import {
   sendArtifactRequest,
   withRetries,
 } from "./artifact-requests.ts";
+import { sha256PassThrough } from "./download-sha256.ts";
 import { embeddedServerUrl } from "./embedded-server.ts";
 import { LabbookError } from "./errors.ts";
 import { installExitHooks } from "./exit-hooks.ts";
@@ -222,19 +222,14 @@ export async function logArtifactDir(
   return eachLimited(uploads, 4, ({ file, path }) => uploadArtifact(target, runId, path, { file }));
 }
 
-/** Hashes what passes through. */
-class Sha256Stream extends Transform {
-  readonly hash = createHash("sha256");
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: () => void) {
-    this.hash.update(chunk);
-    this.push(chunk);
-    done();
-  }
-}
-
 /**
  * Downloads one file of a run to `localFile`, streaming, checked against the SHA-256 the
- * server recorded; it appears whole (written beside it, then renamed) or not at all.
+ * server recorded; it appears whole (written beside it, then renamed) or not at all. The bytes
+ * are hashed as they arrive (a large file on a thread of its own, beside the writes), so the
+ * check costs little time after the last byte. A file whose SHA-256 the server is still
+ * computing (a large upload just answered) comes without one and is not checked; a mismatch
+ * rejects with a `BAD_RESPONSE` LabbookError naming the path and both hashes, and leaves
+ * `localFile` as it was.
  *
  * @example
  * await downloadArtifactFile(target, runId, "model/weights.bin", "/tmp/weights.bin");
@@ -252,12 +247,17 @@ export async function downloadArtifactFile(
   const response = await withRetries(target, what, (base, headers) =>
     sendArtifactRequest({ method: "GET", url: artifactUrl(base, runId, path), headers }),
   );
-  const hasher = new Sha256Stream();
+  // Absent while the server is still computing it (a large file just uploaded): nothing to
+  // check, so nothing to hash.
+  const expected = response.headers["x-labbook-sha256"];
+  const declared = Number(response.headers["content-length"]);
   try {
-    await pipeline(response, hasher, createWriteStream(part, { highWaterMark: 1024 * 1024 }));
-    // Absent while the server is still computing it (a large file just uploaded).
-    const expected = response.headers["x-labbook-sha256"];
-    const actual = hasher.hash.digest("hex");
+    const hasher = expected
+      ? sha256PassThrough(Number.isSafeInteger(declared) ? declared : undefined)
+      : undefined;
+    const file = createWriteStream(part, { highWaterMark: 1024 * 1024 });
+    await (hasher ? pipeline(response, hasher, file) : pipeline(response, file));
+    const actual = await hasher?.digest();
     if (expected && expected !== actual)
       throw new LabbookError(
         `${what}: its SHA-256 is ${actual}, the server recorded ${expected}`,
@@ -266,6 +266,7 @@ export async function downloadArtifactFile(
       );
     await rename(part, localFile);
   } catch (error) {
+    response.destroy();
     await rm(part, { force: true });
     throw error;
   }

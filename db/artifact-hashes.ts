@@ -1,5 +1,4 @@
-import { and, asc, eq } from "drizzle-orm";
-import { pendingSha256 } from "./artifacts.ts";
+import { and, asc, eq, isNull } from "drizzle-orm";
 import type { Db } from "./open-db.ts";
 import { artifactTable, runTable } from "./schema/index.ts";
 
@@ -35,7 +34,7 @@ export async function recordArtifactSha256(
           eq(artifactTable.runId, upload.runId),
           eq(artifactTable.path, upload.path),
           eq(artifactTable.lastModified, upload.lastModified),
-          eq(artifactTable.sha256, pendingSha256),
+          isNull(artifactTable.sha256),
         ),
       )
       .returning({ path: artifactTable.path });
@@ -59,6 +58,6 @@ export async function artifactsAwaitingSha256(
     })
     .from(artifactTable)
     .innerJoin(runTable, eq(runTable.id, artifactTable.runId))
-    .where(eq(artifactTable.sha256, pendingSha256))
+    .where(isNull(artifactTable.sha256))
     .orderBy(asc(artifactTable.lastModified));
 }

@@ -14,24 +14,10 @@ import { nowMs } from "./time.ts";
 /**
  * The artifact index: what was uploaded to each run through labbook, with its size, SHA-256
  * and content type. Paths arrive validated (relative, `/`-separated, no `.`/`..`/empty
- * segments); the files are in the run's artifact store, at `<artifactUri>/<path>`.
+ * segments); the files are in the run's artifact store, at `<artifactUri>/<path>`. `sha256`
+ * is null while it is being computed (a large file, hashed after it was stored).
  */
-export type ArtifactRecord = Omit<ArtifactRow, "sha256"> & {
-  /** Null while it is being computed (a large file, hashed after it was stored). */
-  sha256: string | null;
-};
-
-/**
- * How a SHA-256 still being computed is kept in the index's column (which takes no null):
- * records leave this file with null instead.
- */
-export const pendingSha256 = "";
-
-/** A row as the rest of labbook sees it: a pending SHA-256 is null. */
-export const toArtifactRecord = (row: ArtifactRow): ArtifactRecord => ({
-  ...row,
-  sha256: row.sha256 === pendingSha256 ? null : row.sha256,
-});
+export type ArtifactRecord = ArtifactRow;
 
 /** What a listing needs of an indexed file, whoever owns it (a run, a logged model). */
 export type IndexedFile = Pick<
@@ -67,7 +53,7 @@ export async function artifactsByRunIds(
   return groupBy(
     rows,
     (row) => row.runId,
-    (row) => toArtifactRecord(row),
+    (row) => row,
   );
 }
 
@@ -80,7 +66,7 @@ export async function getArtifactRecord(
     .select()
     .from(artifactTable)
     .where(and(eq(artifactTable.runId, runId), eq(artifactTable.path, path)));
-  return row && toArtifactRecord(row);
+  return row;
 }
 
 const fileEntry = (record: IndexedFile): ArtifactEntry => ({
@@ -259,7 +245,6 @@ export async function recordArtifact(
       .where(and(eq(artifactTable.runId, input.runId), eq(artifactTable.path, input.path)));
     const row = {
       ...input,
-      sha256: input.sha256 ?? pendingSha256,
       lastModified: Math.max(nowMs(), (previous?.lastModified ?? 0) + 1),
     };
     await tx
@@ -274,6 +259,6 @@ export async function recordArtifact(
           lastModified: row.lastModified,
         },
       });
-    return toArtifactRecord(row);
+    return row;
   });
 }

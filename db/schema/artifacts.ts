@@ -14,7 +14,7 @@ export const artifactTable = sqliteTable(
     /** Relative to the run's artifact folder: `model/weights.bin`. */
     path: text("path").notNull(),
     size: integer("size").notNull(),
-    sha256: text("sha256").notNull(),
+    sha256: text("sha256"),
     contentType: text("content_type").notNull(),
     /** Milliseconds UTC of the last upload. */
     lastModified: integer("last_modified").notNull(),

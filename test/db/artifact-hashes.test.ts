@@ -34,6 +34,13 @@ describe.each(dbTargets)("SHA-256s recorded after their upload, on $name", (targ
     await recordArtifact(db, { runId: run.id, ...upload("notes.txt", hashA) });
     expect(pending.sha256).toBeNull();
     expect(await getArtifactRecord(db, run.id, "model.bin")).toMatchObject({ sha256: null });
+    // Pending is NULL in the column itself (before migration 0006 it was '').
+    expect(
+      await db.query("SELECT sha256 FROM artifacts WHERE run_id = ? AND path = ?", [
+        run.id,
+        "model.bin",
+      ]),
+    ).toEqual([{ sha256: null }]);
     expect(
       ((await artifactsByRunIds(db, [run.id])).get(run.id) ?? []).map((r) => r.sha256),
     ).toEqual([null, hashA]);
