@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countMarks, renderView } from "../../site/render/vega-view.ts";
 import { fixture, fixtureRunIds, makeReportDb } from "../site/fixture.ts";
+import { launchChromium } from "../support/chromium.ts";
 import { runCli, type ServerProcess, startServer } from "../support/server-process.ts";
 import { tempDir } from "../support/temp-dir.ts";
 
@@ -86,10 +86,7 @@ describe("labbook chart", () => {
     const { path } = await chart("val_acc.html", "--title", "Validation accuracy");
     const html = readFileSync(path, "utf8");
     expect(html).not.toMatch(/\s(src|href)=/);
-    const browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu"],
-    });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext();
       const requests: string[] = [];

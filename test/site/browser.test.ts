@@ -1,9 +1,10 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Snapshot } from "../../site/snapshot/types.ts";
+import { launchChromium } from "../support/chromium.ts";
 import { repoRoot } from "../support/server-process.ts";
 import { buildFixtureReport } from "./build-report.ts";
 import { fixture } from "./fixture.ts";
@@ -11,17 +12,6 @@ import { serveStatic } from "./static-server.ts";
 
 /** Screenshots of each page type, kept after the run (the folder is ignored by git). */
 const screenshots = join(repoRoot, ".tmp", "site-screenshots");
-
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
 
 let report: Awaited<ReturnType<typeof buildFixtureReport>>;
 let snapshot: Snapshot;
@@ -33,7 +23,7 @@ beforeAll(async () => {
   report = await buildFixtureReport();
   snapshot = JSON.parse(readFileSync(join(report.out, "snapshot.json"), "utf8")) as Snapshot;
   server = await serveStatic(report.out, "/team/reports/latest/");
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: chromiumArgs });
+  browser = await launchChromium();
   mkdirSync(screenshots, { recursive: true });
 }, 180_000);
 

@@ -1,25 +1,15 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createExperiment, createRun, logBatch, openDb, updateRun } from "../../db/index.ts";
 import { type PackedRows, unpackRows } from "../../site/lib/packed-rows.ts";
 import { createRunDoc, logBatchDoc } from "../api/operations.ts";
+import { launchChromium, openRecordingPage } from "../support/chromium.ts";
 import { gqlData } from "../support/gql.ts";
 import { repoRoot, runCli, type ServerProcess, startServer } from "../support/server-process.ts";
 import { tempDir } from "../support/temp-dir.ts";
 import { serveStatic } from "./static-server.ts";
-
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
 
 /** A screenshot of the page once refreshed, kept after the run (the folder is ignored by git). */
 const screenshots = join(repoRoot, ".tmp", "site-screenshots");
@@ -120,7 +110,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   report = await makeReport();
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: chromiumArgs });
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
@@ -128,20 +118,7 @@ afterAll(async () => {
 });
 
 /** A page that records its console errors and every request it makes. */
-async function openPage() {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on("console", (message) => {
-    // The test's static host has no icon to answer the browser's favicon request with.
-    if (message.type() === "error" && !message.location().url.endsWith("/favicon.ico"))
-      errors.push(message.text());
-  });
-  page.on("pageerror", (error) => errors.push(error.message));
-  page.on("request", (request) => requests.push(request.url()));
-  return { context, page, errors, requests };
-}
+const openPage = () => openRecordingPage(browser);
 
 const allDrawn = (page: Page) =>
   page.waitForFunction(() =>
