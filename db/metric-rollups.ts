@@ -65,22 +65,13 @@ export function foldPoints(
  * the later one for last.
  */
 export function mergeBlocks(earlier: BlockSummary, later: BlockSummary): BlockSummary {
-  const pick = (a: NewPoint | undefined, b: NewPoint | undefined, bWins: boolean) =>
-    bWins ? b : a;
+  const { min, max } = later;
   return {
     count: earlier.count + later.count,
     first: before(later.first, earlier.first) ? later.first : earlier.first,
     last: before(later.last, earlier.last) ? earlier.last : later.last,
-    min: pick(
-      earlier.min,
-      later.min,
-      later.min !== undefined && (!earlier.min || later.min.value < earlier.min.value),
-    ),
-    max: pick(
-      earlier.max,
-      later.max,
-      later.max !== undefined && (!earlier.max || later.max.value > earlier.max.value),
-    ),
+    min: min && (!earlier.min || min.value < earlier.min.value) ? min : earlier.min,
+    max: max && (!earlier.max || max.value > earlier.max.value) ? max : earlier.max,
   };
 }
 
@@ -355,8 +346,8 @@ export async function updateRollups(
     }
   }
   const rows = [...blocks].map(([id, { level, block, summary }]) => {
-    const before = existing.get(id);
-    return encodeRollup(seriesId, level, block, before ? mergeBlocks(before, summary) : summary);
+    const stored = existing.get(id);
+    return encodeRollup(seriesId, level, block, stored ? mergeBlocks(stored, summary) : summary);
   });
   for (let i = 0; i < rows.length; i += rollupsPerStatement) {
     const chunk = rows.slice(i, i + rollupsPerStatement);
