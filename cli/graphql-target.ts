@@ -1,17 +1,9 @@
-import { graphql } from "graphql";
-import { createContext } from "../api/context.ts";
-import { schema } from "../api/schema/index.ts";
 import { graphqlUrl } from "../client/tracking-uri.ts";
-import {
-  acquireWriterLock,
-  dbFilePath,
-  defaultBatchLimits,
-  liveWriter,
-  normalizeDbUrl,
-  openDb,
-} from "../db/index.ts";
+import { dbFilePath, normalizeDbUrl } from "../db/db-url.ts";
+import { acquireWriterLock, liveWriter } from "../db/writer-lock.ts";
 import { storageConfig, storageOptions } from "./db-options.ts";
 import { flagOrEnv } from "./env.ts";
+import { GraphQLRequestError } from "./graphql-request-error.ts";
 import { postJson } from "./post-json.ts";
 
 /** Runs GraphQL documents for a CLI command, wherever the data is. */
@@ -22,14 +14,7 @@ export interface GraphQLTarget {
   close(): Promise<void>;
 }
 
-export class GraphQLRequestError extends Error {
-  override readonly name = "GraphQLRequestError";
-  readonly code: string | undefined;
-  constructor(message: string, code: string | undefined) {
-    super(message);
-    this.code = code;
-  }
-}
+export { GraphQLRequestError };
 
 interface GraphQLResponse {
   data?: unknown;
@@ -89,6 +74,15 @@ export async function openGraphQLTarget(values: {
   if (owner?.url) return remoteTarget(owner.url, token);
   const lock = filePath ? acquireWriterLock(filePath) : undefined;
   try {
+    // The schema, the ORM and the drivers load only for a database opened here: a command
+    // that talks to a server (or only prints its help) does without them.
+    const [{ graphql }, { createContext }, { schema }, { defaultBatchLimits, openDb }] =
+      await Promise.all([
+        import("graphql"),
+        import("../api/context.ts"),
+        import("../api/schema/index.ts"),
+        import("../db/index.ts"),
+      ]);
     const db = await openDb({
       url: dbUrl,
       authToken: storage.dbAuthToken,

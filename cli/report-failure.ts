@@ -1,5 +1,6 @@
-import { isStoreError } from "../db/index.ts";
-import { GraphQLRequestError } from "./graphql-target.ts";
+// Light imports only: every command loads this before it runs, `--help` included.
+import { isStoreError } from "../db/errors.ts";
+import { GraphQLRequestError } from "./graphql-request-error.ts";
 import { UsageError } from "./usage-error.ts";
 
 const isParseArgsError = (error: unknown) =>

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { trackingBaseUrl } from "../client/tracking-uri.ts";
-import { dbFilePath, liveWriter, normalizeDbUrl } from "../db/index.ts";
+import { dbFilePath, normalizeDbUrl } from "../db/db-url.ts";
+import { liveWriter } from "../db/writer-lock.ts";
 import { storageConfig } from "./db-options.ts";
 import { flagOrEnv } from "./env.ts";
 

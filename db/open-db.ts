@@ -16,11 +16,14 @@ import { backfillRollups } from "./backfill-rollups.ts";
 import type { BatchJob, BatchOutcome } from "./batch-job.ts";
 import { BatchWriterThread } from "./batch-writer.ts";
 import { translateBusy } from "./busy.ts";
+import { dbFilePath, normalizeDbUrl } from "./db-url.ts";
 import { isStoreError } from "./errors.ts";
 import { ensureDefaultExperiment } from "./experiments.ts";
 import * as schema from "./schema/index.ts";
 import { type SqlRow, type SqlTx, SyncConnection } from "./sync-connection.ts";
 import { WriteQueue } from "./write-queue.ts";
+
+export { dbFilePath, defaultDbPath, normalizeDbUrl } from "./db-url.ts";
 
 export type Orm = LibSQLDatabase<typeof schema>;
 /** A write transaction: the same query API as the database, bound to one transaction. */
@@ -62,23 +65,7 @@ export interface Db {
   close(): Promise<void>;
 }
 
-export const defaultDbPath = "labbook.db";
 const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url));
-
-/** Turns what a user typed (`./x.db`, `file:x.db`, `http://…`) into a libSQL URL. */
-export function normalizeDbUrl(input: string | undefined): string {
-  const value = input?.trim() || defaultDbPath;
-  if (/^(file|https?|libsql|wss?):/i.test(value)) return value;
-  return `file:${value}`;
-}
-
-/** The file behind a `file:` URL, absolute; undefined for a server URL. */
-export function dbFilePath(url: string): string | undefined {
-  if (!url.startsWith("file:")) return undefined;
-  const rest = url.slice("file:".length).replace(/\?.*$/, "");
-  if (rest.startsWith("//")) return fileURLToPath(url.replace(/\?.*$/, ""));
-  return resolve(rest);
-}
 
 export function defaultArtifactRoot(): string {
   return pathToFileURL(resolve("artifacts")).href;

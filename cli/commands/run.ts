@@ -2,7 +2,7 @@ import { constants } from "node:os";
 import { parseArgs } from "node:util";
 import { uploadArtifact } from "../../client/artifacts.ts";
 import { GraphQLClient } from "../../client/graphql-client.ts";
-import { limits } from "../../db/index.ts";
+import { limits } from "../../db/validation.ts";
 import {
   type CommandResult,
   ProjectError,
