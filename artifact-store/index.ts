@@ -21,7 +21,7 @@ export {
   validateArtifactFolder,
   validateArtifactPath,
 } from "./paths.ts";
-export { S3ArtifactStore, s3ClientFromEnv } from "./s3.ts";
+export { LazyS3ArtifactStore } from "./s3-lazy.ts";
 export type {
   ArtifactStore,
   ByteRange,

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { ArtifactStoreError } from "./errors.ts";
 import { LocalArtifactStore } from "./local.ts";
-import { S3ArtifactStore, s3ClientFromEnv } from "./s3.ts";
+import { LazyS3ArtifactStore, loadS3 } from "./s3-lazy.ts";
 import type { ArtifactStore } from "./store.ts";
 
 /** Where a URI points: a local folder or a prefix of an S3 bucket. */
@@ -51,23 +51,29 @@ export interface ArtifactStoresOptions {
  */
 export class ArtifactStores {
   readonly #env: NodeJS.ProcessEnv;
-  #s3: S3Client | undefined;
+  /** Made on the first S3 call (the SDK loads then), or given. */
+  #s3: Promise<S3Client> | undefined;
 
   constructor(options: ArtifactStoresOptions = {}) {
     this.#env = options.env ?? process.env;
-    this.#s3 = options.s3Client;
+    this.#s3 = options.s3Client && Promise.resolve(options.s3Client);
   }
 
   open(uri: string): ArtifactStore {
     const location = parseArtifactUri(uri);
     if (location.kind === "file") return new LocalArtifactStore(location.dir);
-    this.#s3 ??= s3ClientFromEnv(this.#env);
-    return new S3ArtifactStore(this.#s3, location.bucket, location.prefix);
+    return new LazyS3ArtifactStore(() => this.#client(), location.bucket, location.prefix);
+  }
+
+  #client(): Promise<S3Client> {
+    this.#s3 ??= loadS3().then(({ s3ClientFromEnv }) => s3ClientFromEnv(this.#env));
+    return this.#s3;
   }
 
   /** Closes the S3 client's connections. */
   close(): void {
-    this.#s3?.destroy();
+    const client = this.#s3;
     this.#s3 = undefined;
+    void client?.then((s3) => s3.destroy()).catch(() => undefined);
   }
 }
