@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { build as astroBuild } from "astro";
 import { build as esbuild } from "esbuild";
 import { astroConfig, siteRoot } from "./astro-options.ts";
+import { pageScriptBundle } from "./export/bundle-options.ts";
 import { embedScript } from "./export/embed-script.ts";
 import { writeChartFiles } from "./export/write-charts.ts";
 import { templateSpecs } from "./lib/spec-templates.ts";
@@ -29,16 +30,7 @@ export interface BuildSiteResult {
 
 /** The pages' script as one classic (IIFE) file: no module scripts, which file:// refuses. */
 async function clientScript(): Promise<string> {
-  const result = await esbuild({
-    entryPoints: [join(siteRoot, "client", "main.ts")],
-    bundle: true,
-    format: "iife",
-    platform: "browser",
-    target: "es2022",
-    minify: true,
-    write: false,
-    legalComments: "none",
-  });
+  const result = await esbuild(pageScriptBundle("main.ts"));
   return result.outputFiles[0]?.text ?? "";
 }
 

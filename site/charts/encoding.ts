@@ -64,6 +64,27 @@ export function tooltip(
   ] as const;
 }
 
+/**
+ * Circles, invisible until the pointer is nearest, that carry a chart's tooltip: one layer
+ * the curves and the group bands share (and that drawings leave out).
+ */
+export function hoverLayer(y: object, tooltipFields: readonly object[]) {
+  return {
+    params: [
+      {
+        name: "hover",
+        select: { type: "point", on: "pointerover", nearest: true, clear: "pointerout" },
+      },
+    ],
+    mark: { type: "circle", size: 36 },
+    encoding: {
+      y,
+      opacity: { condition: { param: "hover", empty: false, value: 1 }, value: 0 },
+      tooltip: tooltipFields,
+    },
+  };
+}
+
 /** A spec with its data inside, as `<name>.vl.json` files and the Vega-Lite editor want it. */
 export function withData(spec: TopLevelSpec, rows: readonly object[]): TopLevelSpec {
   return { ...spec, datasets: { [dataName]: rows as Record<string, unknown>[] } } as TopLevelSpec;

@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from "vega-lite";
 import { type MetricValue, toNumber } from "./data.ts";
-import { baseSpec, type ChartSize, xEncoding, yEncoding } from "./encoding.ts";
+import { baseSpec, type ChartSize, hoverLayer, xEncoding, yEncoding } from "./encoding.ts";
 
 /** One group as the API's `metricGroups` returns it: runs sharing the values of some params. */
 export interface MetricGroupInput {
@@ -92,32 +92,14 @@ export function groupBandsSpec(options: GroupBandsOptions): TopLevelSpec {
         encoding: { y: { ...y, field: "min" }, y2: { field: "max" } },
       },
       { mark: { type: "line", strokeWidth: 1.8, interpolate: "linear" }, encoding: { y } },
-      {
-        params: [
-          {
-            name: "hover",
-            select: { type: "point", on: "pointerover", nearest: true, clear: "pointerout" },
-          },
-        ],
-        mark: { type: "circle", size: 36 },
-        encoding: {
-          y,
-          opacity: { condition: { param: "hover", empty: false, value: 1 }, value: 0 },
-          tooltip: [
-            { field: "group", type: "nominal", title: "group" },
-            { field: "step", type: "quantitative", title: "step", format: "," },
-            {
-              field: "mean",
-              type: "quantitative",
-              title: `mean ${options.metric}`,
-              format: ".6~g",
-            },
-            { field: "min", type: "quantitative", title: "min", format: ".6~g" },
-            { field: "max", type: "quantitative", title: "max", format: ".6~g" },
-            { field: "runs", type: "quantitative", title: "runs" },
-          ],
-        },
-      },
+      hoverLayer(y, [
+        { field: "group", type: "nominal", title: "group" },
+        { field: "step", type: "quantitative", title: "step", format: "," },
+        { field: "mean", type: "quantitative", title: `mean ${options.metric}`, format: ".6~g" },
+        { field: "min", type: "quantitative", title: "min", format: ".6~g" },
+        { field: "max", type: "quantitative", title: "max", format: ".6~g" },
+        { field: "runs", type: "quantitative", title: "runs" },
+      ]),
     ],
   } as TopLevelSpec;
 }

@@ -1,5 +1,13 @@
 import type { TopLevelSpec } from "vega-lite";
-import { baseSpec, type ChartSize, runColor, tooltip, xEncoding, yEncoding } from "./encoding.ts";
+import {
+  baseSpec,
+  type ChartSize,
+  hoverLayer,
+  runColor,
+  tooltip,
+  xEncoding,
+  yEncoding,
+} from "./encoding.ts";
 import { smoothedField, smoothingWeights } from "./smoothing.ts";
 
 /** How a metric's curves are drawn. */
@@ -43,24 +51,14 @@ export function metricLinesSpec(options: MetricLinesOptions): TopLevelSpec {
   // Without hover (a drawing), the lines carry no description for assistive technology: Vega
   // would format one per point for a line that is one path, a quarter of the time to draw it.
   const aria = options.hover === false ? { aria: false } : {};
-  const hover = {
-    params: [
-      {
-        name: "hover",
-        select: { type: "point", on: "pointerover", nearest: true, clear: "pointerout" },
-      },
-    ],
-    mark: { type: "circle", size: 36 },
-    encoding: {
-      y,
-      opacity: { condition: { param: "hover", empty: false, value: 1 }, value: 0 },
-      tooltip: tooltip([
-        { field: "step", title: "step", format: "," },
-        { field: "value", title: options.metric, format: ".6~g" },
-        { field: "time", title: "time", type: "temporal", format: "%Y-%m-%d %H:%M:%S" },
-      ]),
-    },
-  };
+  const hover = hoverLayer(
+    y,
+    tooltip([
+      { field: "step", title: "step", format: "," },
+      { field: "value", title: options.metric, format: ".6~g" },
+      { field: "time", title: "time", type: "temporal", format: "%Y-%m-%d %H:%M:%S" },
+    ]),
+  );
   return {
     ...baseSpec(options.title ?? options.metric, options),
     params: [{ name: "smoothing", value: options.smoothing ?? 0 }],

@@ -1,6 +1,5 @@
-import { join } from "node:path";
 import { buildSync } from "esbuild";
-import { siteRoot } from "../astro-options.ts";
+import { pageScriptBundle } from "./bundle-options.ts";
 
 let bundled: string | undefined;
 
@@ -9,16 +8,6 @@ let bundled: string | undefined;
  * process. Synchronous, as `chartPageHtml` is: esbuild bundles this small file in milliseconds.
  */
 export function embedScript(): string {
-  bundled ??=
-    buildSync({
-      entryPoints: [join(siteRoot, "client", "embed.ts")],
-      bundle: true,
-      format: "iife",
-      platform: "browser",
-      target: "es2022",
-      minify: true,
-      write: false,
-      legalComments: "none",
-    }).outputFiles[0]?.text ?? "";
+  bundled ??= buildSync(pageScriptBundle("embed.ts")).outputFiles[0]?.text ?? "";
   return bundled;
 }
