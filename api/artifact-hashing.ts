@@ -1,4 +1,8 @@
-import { type ArtifactStores, isArtifactStoreError } from "../artifact-store/index.ts";
+import {
+  type ArtifactStores,
+  type ContentChecksums,
+  isArtifactStoreError,
+} from "../artifact-store/index.ts";
 import {
   type ArtifactUpload,
   artifactsAwaitingSha256,
@@ -8,11 +12,11 @@ import {
 import type { ErrorLogger } from "./errors.ts";
 
 /**
- * SHA-256s that come after the upload's answer. A large upload to a local folder is answered
- * as soon as it is on disk, because hashing it (about 300 MB/s without SHA instructions) is
- * slower than storing it; the hash thread finishes it and it is recorded here. A server that
- * stops first leaves the record without one: `resumeArtifactHashing` finishes the job when
- * the next one starts.
+ * SHA-256s (and the CRC-32s computed with them) that come after the upload's answer. A large
+ * upload to a local folder is answered as soon as it is on disk, because hashing it (about
+ * 300 MB/s without SHA instructions) is slower than storing it; the hash thread finishes it
+ * and it is recorded here. A server that stops first leaves the record without them:
+ * `resumeArtifactHashing` finishes the job when the next one starts.
  */
 
 interface HashingContext {
@@ -20,14 +24,14 @@ interface HashingContext {
   logger: ErrorLogger;
 }
 
-/** Records an upload's SHA-256 once `sha256` resolves; failures are logged, not thrown. */
-export function recordSha256WhenHashed(
+/** Records an upload's checksums once they resolve; failures are logged, not thrown. */
+export function recordChecksumsWhenHashed(
   { db, logger }: HashingContext,
   upload: ArtifactUpload & { size: number },
-  sha256: Promise<string>,
+  checksums: Promise<ContentChecksums>,
 ): void {
-  sha256
-    .then((hash) => recordArtifactSha256(db, { ...upload, sha256: hash }))
+  checksums
+    .then(({ sha256, crc32 }) => recordArtifactSha256(db, { ...upload, sha256, crc32 }))
     .catch((error: unknown) =>
       logger.error(
         `could not record the SHA-256 of '${upload.path}' of run ${upload.runId}; the next server start computes it again`,
@@ -37,9 +41,10 @@ export function recordSha256WhenHashed(
 }
 
 /**
- * Computes and records the SHA-256 of every indexed file left without one, one at a time;
- * resolves with how many it recorded, and never rejects (failures are logged). A file that is
- * gone is left as it is (garbage collection or a new upload will replace its record).
+ * Computes and records the SHA-256 and CRC-32 of every indexed file left without a SHA-256,
+ * one at a time; resolves with how many it recorded, and never rejects (failures are logged).
+ * A file that is gone is left as it is (garbage collection or a new upload will replace its
+ * record).
  */
 export async function resumeArtifactHashing({
   db,
@@ -56,8 +61,8 @@ export async function resumeArtifactHashing({
   }
   for (const upload of awaiting) {
     try {
-      const { sha256, size } = await stores.open(upload.artifactUri).hashStored(upload.path);
-      if (await recordArtifactSha256(db, { ...upload, sha256, size })) recorded++;
+      const hashed = await stores.open(upload.artifactUri).hashStored(upload.path);
+      if (await recordArtifactSha256(db, { ...upload, ...hashed })) recorded++;
     } catch (error) {
       if (isArtifactStoreError(error) && error.kind === "not_found") continue;
       logger.error(

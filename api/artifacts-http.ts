@@ -3,7 +3,9 @@ import {
   type ArtifactStores,
   type ByteRange,
   contentTypeFor,
+  crc32Hex,
   isArtifactStoreError,
+  type StoredArtifact,
   validateArtifactPath,
 } from "../artifact-store/index.ts";
 import {
@@ -14,7 +16,7 @@ import {
   recordArtifact,
   runForUpload,
 } from "../db/index.ts";
-import { recordSha256WhenHashed } from "./artifact-hashing.ts";
+import { recordChecksumsWhenHashed } from "./artifact-hashing.ts";
 import { type ErrorLogger, graphqlCodeByKind } from "./errors.ts";
 import { statusByKind } from "./http-errors.ts";
 
@@ -23,8 +25,8 @@ export const artifactsPath = "/artifacts";
 
 /**
  * A body of at most this many bytes is hashed as it arrives, and its upload answered with its
- * SHA-256; a larger one is hashed on another thread, beside the upload, and its SHA-256 may
- * come after the answer (`artifact-hashing.ts`).
+ * SHA-256 and CRC-32; a larger one is hashed on another thread, beside the upload, and its
+ * checksums may come after the answer (`artifact-hashing.ts`).
  */
 export const inlineHashBytes = 8 * 1024 * 1024;
 
@@ -124,9 +126,10 @@ function parseTarget(pathname: string): { runId: string; path: string } | Artifa
 
 /**
  * `/artifacts/<run id>/<path>`: `PUT` streams a body into the run's artifact store (replacing
- * a file at that path) and records its size, SHA-256 and content type; `GET` and `HEAD` serve
- * a file with its content type, length, ETag (the SHA-256) and single byte ranges. Bodies are
- * streamed both ways, never held whole. The caller has checked the token.
+ * a file at that path) and records its size, SHA-256, CRC-32 and content type; `GET` and
+ * `HEAD` serve a file with its content type, length, ETag (the SHA-256), `x-labbook-crc32`
+ * (the whole file's, so not on a range) and single byte ranges. Bodies are streamed both ways,
+ * never held whole. The caller has checked the token.
  */
 export async function answerArtifactRequest(
   request: ArtifactRequest,
@@ -179,7 +182,7 @@ async function upload(
       );
     const store = stores.open(run.artifactUri);
     storeUri = store.uri;
-    const { sha256Later, ...stored } = await store.writeHashingAside(path, request.body(), {
+    const { checksumsLater, ...stored } = await store.writeHashingAside(path, request.body(), {
       contentType: request.header("content-type"),
       maxBytes: maxArtifactBytes,
       size,
@@ -193,20 +196,34 @@ async function upload(
       await store.delete(path).catch(() => {});
       throw error;
     }
-    if (sha256Later)
-      recordSha256WhenHashed(
+    if (checksumsLater)
+      recordChecksumsWhenHashed(
         { db, logger },
         { runId, path, lastModified: record.lastModified, size: stored.size },
-        sha256Later,
+        checksumsLater,
       );
     return {
       status: 201,
       headers: { location: artifactUrlPath(runId, path) },
-      json: stored,
+      json: uploadAnswer(stored),
     };
   } catch (error) {
     return failure(error, request, logger, `storing '${path}' in ${storeUri ?? `run ${runId}`}`);
   }
+}
+
+/**
+ * The JSON a `PUT` answers: `{ path, size, sha256, crc32, contentType }`, the CRC-32 as
+ * `x-labbook-crc32` shows it; both checksums null while the hash thread computes them.
+ */
+function uploadAnswer(stored: Omit<StoredArtifact, "checksumsLater">) {
+  return {
+    path: stored.path,
+    size: stored.size,
+    sha256: stored.sha256,
+    crc32: stored.crc32 === null ? null : crc32Hex(stored.crc32),
+    contentType: stored.contentType,
+  };
 }
 
 /** Whether `uri` names a location inside the folder or prefix `root`. */
@@ -260,8 +277,11 @@ async function download(
         "NOT_FOUND",
         `run '${runId}' has no artifact file '${path}' (a folder's files are listed by GraphQL: run { artifacts(path) })`,
       );
-    // While a large upload's SHA-256 is being computed, the file goes without an ETag.
-    const sha256 = record?.sha256 && record.size === stat.size ? record.sha256 : undefined;
+    // While a large upload's SHA-256 is being computed, the file goes without an ETag. A record
+    // of another size than the file's describes another content: its checksums are not sent.
+    const recorded = record !== undefined && record.size === stat.size ? record : undefined;
+    const sha256 = recorded?.sha256 || undefined;
+    const crc32 = recorded?.crc32 ?? undefined;
     const etag = sha256 && `"${sha256}"`;
     const headers: Record<string, string> = {
       "content-type": record?.contentType ?? contentTypeFor(path),
@@ -287,6 +307,8 @@ async function download(
     const length = range ? range.end - range.start + 1 : stat.size;
     headers["content-length"] = String(length);
     if (range) headers["content-range"] = `bytes ${range.start}-${range.end}/${stat.size}`;
+    // The whole file's CRC-32: a part's bytes cannot be checked against it.
+    else if (crc32 !== undefined) headers["x-labbook-crc32"] = crc32Hex(crc32);
     if (request.method === "HEAD" || length === 0) return { status, headers };
     return { status, headers, stream: await store.read(path, range) };
   } catch (error) {

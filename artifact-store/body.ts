@@ -1,5 +1,5 @@
-import { createHash, type Hash } from "node:crypto";
 import { Readable, Transform, type TransformCallback } from "node:stream";
+import { type ContentChecksums, ContentHasher } from "./checksums.ts";
 import { ArtifactStoreError } from "./errors.ts";
 
 /**
@@ -30,19 +30,20 @@ export interface MeasureOptions {
   expectedSize?: number | undefined;
   /**
    * Hash only bodies of at most this many bytes (default: all); past it the hashing stops and
-   * `sha256` is null, for a body that will be hashed from where it is stored.
+   * `checksums` is null, for a body that will be hashed from where it is stored.
    */
   inlineHashBytes?: number | undefined;
 }
 
 /**
- * Passes bytes through while counting them and hashing them (SHA-256), and enforces a limit:
- * past `maxBytes` it fails before the bytes go on, so a store never keeps more than the limit.
+ * Passes bytes through while counting them and hashing them (SHA-256 and CRC-32), and enforces
+ * a limit: past `maxBytes` it fails before the bytes go on, so a store never keeps more than
+ * the limit.
  */
 export class Measure extends Transform {
   byteCount = 0;
-  #hash: Hash | undefined = createHash("sha256");
-  #sha256: string | null | undefined;
+  #hash: ContentHasher | undefined = new ContentHasher();
+  #checksums: ContentChecksums | null | undefined;
   readonly #maxBytes: number | undefined;
   readonly #expectedSize: number | undefined;
   readonly #inlineHashBytes: number;
@@ -57,12 +58,12 @@ export class Measure extends Transform {
   }
 
   /**
-   * The hex SHA-256 of everything that came through, once the stream has ended; null when
-   * the body was larger than `inlineHashBytes`.
+   * The SHA-256 and CRC-32 of everything that came through, once the stream has ended; null
+   * when the body was larger than `inlineHashBytes`.
    */
-  get sha256(): string | null {
-    if (this.#sha256 === undefined) throw new Error("the body has not ended yet");
-    return this.#sha256;
+  get checksums(): ContentChecksums | null {
+    if (this.#checksums === undefined) throw new Error("the body has not ended yet");
+    return this.#checksums;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
@@ -87,7 +88,7 @@ export class Measure extends Transform {
           `the body ended after ${this.byteCount} of the ${this.#expectedSize} bytes announced`,
         ),
       );
-    this.#sha256 = this.#hash?.digest("hex") ?? null;
+    this.#checksums = this.#hash?.digest() ?? null;
     callback();
   }
 }

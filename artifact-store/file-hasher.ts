@@ -1,20 +1,21 @@
 import { Worker } from "node:worker_threads";
+import type { ContentChecksums } from "./checksums.ts";
 import type { HashReply, HashRequest } from "./hash-worker.ts";
 
 interface Job {
-  resolve(sha256: string): void;
+  resolve(checksums: ContentChecksums): void;
   reject(error: Error): void;
 }
 
 /**
- * Computes SHA-256s on a thread of its own (hash-worker.ts), at a lower priority, so that
- * hashing a large file never stops the event loop and slows the transfers in flight little. One
- * thread serves every store in the process; it is started on first use and does not keep
- * the process alive.
+ * Computes SHA-256s and CRC-32s on a thread of its own (hash-worker.ts), at a lower priority,
+ * so that hashing a large file never stops the event loop and slows the transfers in flight
+ * little. One thread serves every store in the process; it is started on first use and does
+ * not keep the process alive.
  *
  * @example
  * const handle = await open("model.bin", "r");
- * const sha256 = await fileHasher.hash(handle.fd, (await handle.stat()).size);
+ * const { sha256, crc32 } = await fileHasher.hash(handle.fd, (await handle.stat()).size);
  * await handle.close(); // only once the hash is settled: the thread reads through it
  */
 export class FileHasher {
@@ -23,10 +24,10 @@ export class FileHasher {
   #nextId = 1;
 
   /**
-   * The hex SHA-256 of the first `bytes` bytes of the file open as `fd`. The caller keeps the
-   * descriptor open until this settles.
+   * The SHA-256 and CRC-32 of the first `bytes` bytes of the file open as `fd`, from one read
+   * of them. The caller keeps the descriptor open until this settles.
    */
-  hash(fd: number, bytes: number): Promise<string> {
+  hash(fd: number, bytes: number): Promise<ContentChecksums> {
     const worker = this.#start();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -53,7 +54,7 @@ export class FileHasher {
       const job = this.#jobs.get(reply.id);
       this.#jobs.delete(reply.id);
       if (this.#jobs.size === 0) worker.unref();
-      if ("sha256" in reply) job?.resolve(reply.sha256);
+      if ("checksums" in reply) job?.resolve(reply.checksums);
       else job?.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
     });
     const failAll = (error: Error) => {

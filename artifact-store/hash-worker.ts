@@ -1,14 +1,15 @@
 /**
- * The thread that computes files' SHA-256 (file-hasher.ts starts it). It reads each file
- * through a descriptor the main thread opened (and closes once answered). Several files are
- * hashed in turns, a chunk each, so that none waits behind a large one.
+ * The thread that computes files' SHA-256 and CRC-32 (file-hasher.ts starts it), both from
+ * the same reads. It reads each file through a descriptor the main thread opened (and closes
+ * once answered). Several files are hashed in turns, a chunk each, so that none waits behind
+ * a large one.
  */
-import { createHash, type Hash } from "node:crypto";
 import { readlinkSync, readSync } from "node:fs";
 import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
+import { type ContentChecksums, ContentHasher } from "./checksums.ts";
 
-/** What the main thread asks: the SHA-256 of the first `bytes` of the file open as `fd`. */
+/** What the main thread asks: the checksums of the first `bytes` of the file open as `fd`. */
 export interface HashRequest {
   id: number;
   fd: number;
@@ -17,12 +18,12 @@ export interface HashRequest {
 
 /** The answer; the thread no longer reads the descriptor once it is sent. */
 export type HashReply =
-  | { id: number; sha256: string }
+  | { id: number; checksums: ContentChecksums }
   | { id: number; error: { message: string; code: string | undefined } };
 
 interface Job {
   fd: number;
-  hash: Hash;
+  hash: ContentHasher;
   position: number;
   end: number;
 }
@@ -50,7 +51,7 @@ function pump(): void {
       job.position += read;
       if (job.position < job.end) continue;
       jobs.delete(id);
-      port?.postMessage({ id, sha256: job.hash.digest("hex") } satisfies HashReply);
+      port?.postMessage({ id, checksums: job.hash.digest() } satisfies HashReply);
     } catch (error) {
       jobs.delete(id);
       const { message, code } = error as NodeJS.ErrnoException;
@@ -67,7 +68,7 @@ function schedule(): void {
 }
 
 port.on("message", ({ id, fd, bytes }: HashRequest) => {
-  jobs.set(id, { fd, hash: createHash("sha256"), position: 0, end: bytes });
+  jobs.set(id, { fd, hash: new ContentHasher(), position: 0, end: bytes });
   schedule();
 });
 

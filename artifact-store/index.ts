@@ -4,6 +4,7 @@
  * Pure of the database: the run's `artifactUri` says where its files are.
  */
 export { type ArtifactBody, bodyStream, Measure } from "./body.ts";
+export { type ContentChecksums, ContentHasher, crc32Hex } from "./checksums.ts";
 export { chooseContentType, contentTypeFor, defaultContentType } from "./content-type.ts";
 export { type ArtifactErrorKind, ArtifactStoreError, isArtifactStoreError } from "./errors.ts";
 export { FileHasher, fileHasher } from "./file-hasher.ts";

@@ -17,6 +17,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
 import { type ArtifactBody, bodyStream, Measure } from "./body.ts";
+import type { ContentChecksums } from "./checksums.ts";
 import { chooseContentType } from "./content-type.ts";
 import { ArtifactStoreError } from "./errors.ts";
 import { fileHasher } from "./file-hasher.ts";
@@ -71,16 +72,17 @@ export class LocalArtifactStore implements ArtifactStore {
     body: ArtifactBody,
     options: WriteOptions = {},
   ): Promise<WrittenArtifact> {
-    const { sha256Later, ...stored } = await this.#store(
+    const { checksumsLater, ...stored } = await this.#store(
       path,
       body,
       options,
       Number.POSITIVE_INFINITY,
     );
-    // Hashed as it came in, or else by `sha256Later`: one of the two is always there.
-    const sha256 = stored.sha256 ?? (await sha256Later);
-    if (sha256 === undefined) throw new Error(`'${path}' was stored without a SHA-256`);
-    return { ...stored, sha256 };
+    // Hashed as it came in, or else by `checksumsLater`: one of the two is always there.
+    const checksums = checksumsLater ? await checksumsLater : stored;
+    if (checksums.sha256 === null || checksums.crc32 === null)
+      throw new Error(`'${path}' was stored without its checksums`);
+    return { ...stored, sha256: checksums.sha256, crc32: checksums.crc32 };
   }
 
   writeHashingAside(
@@ -94,9 +96,9 @@ export class LocalArtifactStore implements ArtifactStore {
   /**
    * Streams the body into a new file beside the target, flushes it to disk, renames it over the
    * target and flushes the folder: once this resolves, the file survives a crash. A body past
-   * `inlineHashBytes` is hashed afterwards by the hash thread, from the page cache, through a
-   * descriptor opened before the rename: a later upload to the same path cannot change what it
-   * reads. (Hashing beside the upload as it streams in was tried: on a machine whose cores the
+   * `inlineHashBytes` is hashed afterwards (SHA-256 and CRC-32, from one read) by the hash
+   * thread, from the page cache, through a descriptor opened before the rename: a later upload
+   * to the same path cannot change what it reads. (Hashing beside the upload as it streams in was tried: on a machine whose cores the
    * transfer keeps busy, it slowed uploads by about a tenth, even at the lowest priority.)
    */
   async #store(
@@ -135,7 +137,7 @@ export class LocalArtifactStore implements ArtifactStore {
       await pipeline(bodyStream(body), measure, sink);
       // Opened while the new file has its temporary name: what it reads is this upload's,
       // whatever replaces the path later.
-      if (measure.sha256 === null) reader = await open(part, "r");
+      if (measure.checksums === null) reader = await open(part, "r");
       await rename(part, file);
       await syncFolders(folder, created);
     } catch (error) {
@@ -147,17 +149,18 @@ export class LocalArtifactStore implements ArtifactStore {
       throw error;
     }
     const size = measure.byteCount;
-    const sha256 = measure.sha256;
-    if (sha256 !== null) return { path, size, sha256, contentType, sha256Later: undefined };
+    const checksums = measure.checksums;
+    if (checksums !== null)
+      return { path, size, ...checksums, contentType, checksumsLater: undefined };
     // Opened above whenever the body was not hashed as it came.
     const opened = reader as FileHandle;
-    const sha256Later = fileHasher.hash(opened.fd, size).finally(() => opened.close());
-    // Whoever takes `sha256Later` handles its failure; nobody else must see it as unhandled.
-    sha256Later.catch(() => {});
-    return { path, size, sha256: null, contentType, sha256Later };
+    const checksumsLater = fileHasher.hash(opened.fd, size).finally(() => opened.close());
+    // Whoever takes `checksumsLater` handles its failure; nobody else must see it as unhandled.
+    checksumsLater.catch(() => {});
+    return { path, size, sha256: null, crc32: null, contentType, checksumsLater };
   }
 
-  async hashStored(path: string): Promise<{ sha256: string; size: number }> {
+  async hashStored(path: string): Promise<ContentChecksums & { size: number }> {
     const file = this.#file(path);
     let handle: FileHandle;
     try {
@@ -169,7 +172,7 @@ export class LocalArtifactStore implements ArtifactStore {
     }
     try {
       const { size } = await handle.stat();
-      return { sha256: await fileHasher.hash(handle.fd, size), size };
+      return { ...(await fileHasher.hash(handle.fd, size)), size };
     } finally {
       await handle.close();
     }

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream";
 import {
@@ -11,6 +10,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { type ArtifactBody, bodyStream, Measure } from "./body.ts";
+import { type ContentChecksums, ContentHasher } from "./checksums.ts";
 import { chooseContentType } from "./content-type.ts";
 import { ArtifactStoreError, isArtifactStoreError } from "./errors.ts";
 import { validateArtifactFolder, validateArtifactPath } from "./paths.ts";
@@ -142,26 +142,26 @@ export class S3ArtifactStore implements ArtifactStore {
       const cause = measure.errored ?? error;
       throw this.#translate(cause, `cannot store '${path}'`);
     }
-    // Without an inline limit, Measure hashes every byte: its SHA-256 is never null here.
-    const sha256 = measure.sha256;
-    if (sha256 === null) throw new Error(`'${path}' was stored without a SHA-256`);
-    return { path, size: measure.byteCount, sha256, contentType };
+    // Without an inline limit, Measure hashes every byte: its checksums are never null here.
+    const checksums = measure.checksums;
+    if (checksums === null) throw new Error(`'${path}' was stored without its checksums`);
+    return { path, size: measure.byteCount, ...checksums, contentType };
   }
 
   /**
    * As `write`: the body is hashed as it streams to the bucket (reading it back to hash it
-   * would cost a second transfer), so the SHA-256 is always known at the end.
+   * would cost a second transfer), so the SHA-256 and CRC-32 are always known at the end.
    */
   async writeHashingAside(
     path: string,
     body: ArtifactBody,
     options: HashingAsideOptions,
   ): Promise<StoredArtifact> {
-    return { ...(await this.write(path, body, options)), sha256Later: undefined };
+    return { ...(await this.write(path, body, options)), checksumsLater: undefined };
   }
 
-  async hashStored(path: string): Promise<{ sha256: string; size: number }> {
-    const hash = createHash("sha256");
+  async hashStored(path: string): Promise<ContentChecksums & { size: number }> {
+    const hash = new ContentHasher();
     let size = 0;
     try {
       for await (const chunk of await this.read(path)) {
@@ -171,7 +171,7 @@ export class S3ArtifactStore implements ArtifactStore {
     } catch (error) {
       throw this.#translate(error, `cannot read '${path}'`);
     }
-    return { sha256: hash.digest("hex"), size };
+    return { ...hash.digest(), size };
   }
 
   async stat(path: string): Promise<FileStat | undefined> {

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import type { ArtifactBody } from "./body.ts";
+import type { ContentChecksums } from "./checksums.ts";
 
 /** A file in a store, by its path relative to the store's root. */
 export interface StoredFile {
@@ -13,21 +14,25 @@ export interface WrittenArtifact {
   size: number;
   /** Hex SHA-256 of the content, computed while it streamed through. */
   sha256: string;
+  /** CRC-32/IEEE of the content (unsigned), computed with the SHA-256. */
+  crc32: number;
   contentType: string;
 }
 
 /**
  * What `writeHashingAside` stored. The file is durable (on disk, or in the bucket); its
- * SHA-256 is here when it was known by then, else `sha256Later` resolves with it.
+ * checksums are here when they were known by then, else `checksumsLater` resolves with them.
  */
 export interface StoredArtifact {
   path: string;
   size: number;
   /** Hex SHA-256 of the content, or null while it is still being computed. */
   sha256: string | null;
+  /** CRC-32/IEEE of the content (unsigned); null exactly when `sha256` is. */
+  crc32: number | null;
   contentType: string;
-  /** When `sha256` is null: resolves with it once computed (rejects if it cannot be). */
-  sha256Later: Promise<string> | undefined;
+  /** When the checksums are null: resolves with them once computed (rejects if they cannot be). */
+  checksumsLater: Promise<ContentChecksums> | undefined;
 }
 
 export interface WriteOptions {
@@ -80,17 +85,17 @@ export interface ArtifactStore {
    */
   write(path: string, body: ArtifactBody, options?: WriteOptions): Promise<WrittenArtifact>;
   /**
-   * As `write`, but resolves as soon as the file is durable, with its SHA-256 only if that is
-   * known by then: a store that can hash a large file faster apart from its upload (a local
-   * folder, from the page cache, on another thread) leaves it to `sha256Later`.
+   * As `write`, but resolves as soon as the file is durable, with its checksums only if they
+   * are known by then: a store that can hash a large file faster apart from its upload (a local
+   * folder, from the page cache, on another thread) leaves them to `checksumsLater`.
    */
   writeHashingAside(
     path: string,
     body: ArtifactBody,
     options: HashingAsideOptions,
   ): Promise<StoredArtifact>;
-  /** The SHA-256 and size of a stored file, read back; `not_found` when missing. */
-  hashStored(path: string): Promise<{ sha256: string; size: number }>;
+  /** The checksums and size of a stored file, read back once; `not_found` when missing. */
+  hashStored(path: string): Promise<ContentChecksums & { size: number }>;
   /** The size and time of a file; undefined when there is no file at `path`. */
   stat(path: string): Promise<FileStat | undefined>;
   /** A stream of the file's bytes (or of a range of them); `not_found` when missing. */

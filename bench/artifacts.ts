@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import {
   closeSync,
@@ -17,13 +17,12 @@ import { createInterface } from "node:readline";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { downloadArtifactFile, uploadArtifact } from "../client/artifacts.ts";
-import { InlineSha256Stream } from "../client/download-sha256.ts";
 import { GraphQLClient } from "../client/graphql-client.ts";
 import { benchDir, format, graphql, root, startServer, time } from "./support.ts";
 
 const mib = 1024 * 1024;
 const fileMiB = 200;
-const rounds = 3;
+const rounds = 5;
 
 /** MB/s (10^6 bytes) of `bytes` in `ms`. */
 const rate = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
@@ -66,20 +65,6 @@ const download = (url: string, file: string) =>
     }).once("error", reject);
   });
 
-/**
- * GETs a URL into a file hashing each chunk on the event loop, between the socket and the
- * file (the other way the SDK could check a download), and resolves with the SHA-256.
- */
-const downloadHashingInline = (url: string, file: string) =>
-  new Promise<string>((resolve, reject) => {
-    get(url, (response) => {
-      const hash = new InlineSha256Stream();
-      pipeline(response, hash, createWriteStream(file, { highWaterMark: mib }))
-        .then(() => hash.digest())
-        .then(resolve, reject);
-    }).once("error", reject);
-  });
-
 /** Resolves once the server has recorded the artifact's SHA-256 (polled, 5 ms apart). */
 async function sha256Recorded(url: string): Promise<string> {
   for (;;) {
@@ -108,16 +93,16 @@ async function startBareServer(folder: string): Promise<{ url: string; child: Ch
  * kernel's copy (`fs.copyFile`, what `cp` does: `copy_file_range`, no bytes through user
  * space) and with a streamed copy (read and write through Node streams). The target ratio is
  * against `fs.copyFile`, the faster one. Each round measures every one of them once, on a warm
- * page cache, each writing a new file; the medians of 3 rounds are printed (the machine is
- * shared and noisy).
+ * page cache, each writing a new file, in an order that turns from round to round; the medians
+ * of 5 rounds are printed (the machine is shared and noisy).
  *
  * An upload is answered once its file is flushed to disk (fsync): a plain copy flushes nothing,
  * so a copy followed by fsync is printed as well. A large upload's SHA-256 is computed beside
  * it and may be recorded after the answer: the time until it is recorded is printed too. And
  * the same transfers through a bare Node HTTP server (bench/bare-http-server.ts: write and
  * fsync, or stream a file back, nothing else) show what any Node server gets on this machine.
- * The SDK's download checks the SHA-256, hashing on a thread of its own as the bytes arrive;
- * the same download hashed on the event loop instead is measured beside it, the two in turns.
+ * The plain download is Node's HTTP client streaming into a file (what a script would write);
+ * the SDK's reads a socket of its own into 4 MiB buffers and checks the CRC-32.
  */
 export async function benchArtifacts(): Promise<string[]> {
   const { dir, cleanup } = benchDir();
@@ -136,63 +121,65 @@ export async function benchArtifacts(): Promise<string[]> {
     timings[what].push(ms);
   };
   try {
-    const { createRun } = await graphql<{ createRun: { run: { id: string } } }>(
-      server.url,
-      "mutation { createRun(input: {}) { run { id } } }",
-    );
+    const { createRun } = await graphql<{
+      createRun: { run: { id: string; artifactUri: string } };
+    }>(server.url, "mutation { createRun(input: {}) { run { id artifactUri } } }");
     const runId = createRun.run.id;
     const target = {
       client: new GraphQLClient({ url: server.url }),
       retryForMs: 10_000,
       maxRetryDelayMs: 1000,
     };
+    // The file every download reads: labbook's server by its path, the bare one by its place
+    // on disk, so that both send the same bytes from the same pages.
+    const served = "model/served.bin";
+    await uploadArtifact(target, runId, served, { file: source });
+    const servedUrl = `${server.url}/artifacts/${runId}/${served}`;
+    if ((await sha256Recorded(servedUrl)) !== expected)
+      throw new Error("the server's SHA-256 differs");
+    const servedFile = join(fileURLToPath(createRun.run.artifactUri), served);
     const copy = join(dir, "copy.bin");
     const downloaded = join(dir, "downloaded.bin");
-    for (let round = 0; round < rounds; round++) {
-      await measure("copyFile", () => copyFileSync(source, copy));
-      rmSync(copy);
-      await measure("stream copy", () => streamCopy(source, copy));
-      rmSync(copy);
-      await measure("copyFile + fsync", () => copyAndFlush(source, copy));
-      rmSync(copy);
+    let uploads = 0;
 
-      const path = `model/weights-${round}.bin`;
-      const url = `${server.url}/artifacts/${runId}/${path}`;
-      let sha256: string | null = null;
-      await measure("upload + SHA-256 recorded", async () => {
-        await measure("upload", async () => {
-          const uploaded = await uploadArtifact(target, runId, path, { file: source });
-          if (uploaded.size !== bytes) throw new Error(`uploaded ${uploaded.size} bytes`);
-          sha256 = uploaded.sha256;
-        });
-        sha256 ??= await sha256Recorded(url);
-      });
-      if (sha256 !== expected) throw new Error("the server's SHA-256 differs");
-      await measure("bare upload", () => put(bare.url, source));
-
-      await measure("download", () => download(url, downloaded));
-      rmSync(downloaded);
-      await measure("bare download", () =>
-        download(`${bare.url}/?file=${encodeURIComponent(source)}`, downloaded),
-      );
-      rmSync(downloaded);
-      const sdkDownload = async () => {
-        await measure("SDK download", () => downloadArtifactFile(target, runId, path, downloaded));
-        rmSync(downloaded);
-      };
-      const inlineDownload = async () => {
-        await measure("download hashed inline", async () => {
-          if ((await downloadHashingInline(url, downloaded)) !== expected)
-            throw new Error("the download's SHA-256 differs");
-        });
-        rmSync(downloaded);
-      };
-      // In turns, so that neither of the two compared always runs right after the same work.
-      for (const download of round % 2
-        ? [inlineDownload, sdkDownload]
-        : [sdkDownload, inlineDownload])
-        await download();
-    }
+    // Each of these writes a new 200 MiB file. A write that is not flushed leaves the disk
+    // busy writing it out while the next one runs (up to 2x slower here, whichever it is): so
+    // each starts once `sync` has flushed everything (untimed), and no contender always runs
+    // first or after the same one: each round starts one further down the list.
+    const contenders: [string, () => Promise<unknown>][] = [
+      ["copyFile", async () => copyFileSync(source, copy)],
+      ["stream copy", () => streamCopy(source, copy)],
+      ["copyFile + fsync", async () => copyAndFlush(source, copy)],
+      [
+        "upload + SHA-256 recorded",
+        async () => {
+          const path = `model/weights-${uploads++}.bin`;
+          let sha256: string | null = null;
+          await measure("upload", async () => {
+            const uploaded = await uploadArtifact(target, runId, path, { file: source });
+            if (uploaded.size !== bytes) throw new Error(`uploaded ${uploaded.size} bytes`);
+            sha256 = uploaded.sha256;
+          });
+          sha256 ??= await sha256Recorded(`${server.url}/artifacts/${runId}/${path}`);
+          if (sha256 !== expected) throw new Error("the server's SHA-256 differs");
+        },
+      ],
+      ["bare upload", () => put(bare.url, source)],
+      ["download", () => download(servedUrl, downloaded)],
+      [
+        "bare download",
+        () => download(`${bare.url}/?file=${encodeURIComponent(servedFile)}`, downloaded),
+      ],
+      ["SDK download", () => downloadArtifactFile(target, runId, served, downloaded)],
+    ];
+    for (let round = 0; round < rounds; round++)
+      for (let i = 0; i < contenders.length; i++) {
+        const [what, work] = contenders[(round + i) % contenders.length]!;
+        execFileSync("sync");
+        await measure(what, work);
+        rmSync(copy, { force: true });
+        rmSync(downloaded, { force: true });
+      }
     const hashOnly = await time(() =>
       pipeline(createReadStream(source, { highWaterMark: mib }), createHash("sha256")),
     );
@@ -213,14 +200,9 @@ export async function benchArtifacts(): Promise<string[]> {
       line("upload until its SHA-256 is recorded", "upload + SHA-256 recorded"),
       line("download (GET streamed to a file, Node's HTTP client)", "download"),
       line(
-        "SDK download (downloadArtifactFile, checks the SHA-256, hashed on a thread as it arrives)",
+        "SDK download (downloadArtifactFile: own socket, 4 MiB reads, checks the CRC-32)",
         "SDK download",
       ),
-      line(
-        "download hashed on the event loop as it arrives (createHash per chunk, the alternative)",
-        "download hashed inline",
-      ),
-      `artifacts: SDK download (hash on a thread) vs hash on the event loop: ${format(ms("download hashed inline") / ms("SDK download"), 2)}x (above 1: the thread is faster)`,
       `artifacts: floor, a bare Node HTTP server, same client: PUT -> file + fsync ${figure("bare upload")} = ${versus("bare upload")}; GET <- file ${figure("bare download")} = ${versus("bare download")}`,
       `artifacts: for scale: SHA-256 of the file alone ${format(hashOnly.ms, 0)} ms (${format(rate(bytes, hashOnly.ms), 0)} MB/s; this CPU has no SHA instructions)`,
     ];

@@ -92,6 +92,10 @@ async function errorOf(response: IncomingMessage, what: string): Promise<Labbook
   );
 }
 
+/** The headers that carry the client's token, if it has one. */
+export const authorizationHeaders = (client: GraphQLClient): Record<string, string> =>
+  client.token ? { authorization: `Bearer ${client.token}` } : {};
+
 /**
  * Sends one request built by `attempt` (a fresh body each time), again while the server
  * cannot be reached or is busy, until `retryForMs`; a refusal (4xx) rejects at once, an
@@ -106,9 +110,7 @@ export async function withRetries(
   let serverErrors = 0;
   for (let tries = 0; ; tries++) {
     const { client } = target;
-    const headers: Record<string, string> = client.token
-      ? { authorization: `Bearer ${client.token}` }
-      : {};
+    const headers = authorizationHeaders(client);
     let failure: LabbookError;
     try {
       const response = await attempt(client.url, headers);

@@ -3,9 +3,10 @@ import type { Db } from "./open-db.ts";
 import { artifactTable, runTable } from "./schema/index.ts";
 
 /**
- * SHA-256s computed after their file was stored. A large upload to a local folder is
- * acknowledged once it is on disk; its hash comes a little later, from another thread, and
- * is added here — to that upload's record only, never to one that replaced it since.
+ * SHA-256s (and the CRC-32s computed with them) after their file was stored. A large upload
+ * to a local folder is acknowledged once it is on disk; its checksums come a little later,
+ * from another thread, and are added here — to that upload's record only, never to one that
+ * replaced it since.
  */
 
 /** One upload of a file whose SHA-256 is still to be recorded. */
@@ -17,18 +18,18 @@ export interface ArtifactUpload {
 }
 
 /**
- * Records the SHA-256 (and size) of an upload's file, if its record is still that upload's and
- * still waits for it. Resolves with whether it did: false when the path was uploaded again, or
- * deleted, since.
+ * Records the SHA-256, CRC-32 and size of an upload's file, if its record is still that
+ * upload's and still waits for them. Resolves with whether it did: false when the path was
+ * uploaded again, or deleted, since.
  */
 export async function recordArtifactSha256(
   db: Db,
-  upload: ArtifactUpload & { sha256: string; size: number },
+  upload: ArtifactUpload & { sha256: string; crc32: number; size: number },
 ): Promise<boolean> {
   return db.write(async (tx) => {
     const updated = await tx
       .update(artifactTable)
-      .set({ sha256: upload.sha256, size: upload.size })
+      .set({ sha256: upload.sha256, crc32: upload.crc32, size: upload.size })
       .where(
         and(
           eq(artifactTable.runId, upload.runId),
@@ -44,7 +45,9 @@ export async function recordArtifactSha256(
 
 /**
  * The files whose SHA-256 was never recorded (their server stopped before it was done), with
- * where their run keeps them; oldest first.
+ * where their run keeps them; oldest first. Files with a SHA-256 but no CRC-32 (indexed before
+ * labbook recorded it) are not among them: reading each back would cost a full download from
+ * S3, and their SHA-256 checks their transfers.
  */
 export async function artifactsAwaitingSha256(
   db: Db,

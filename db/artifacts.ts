@@ -12,17 +12,18 @@ import {
 import { nowMs } from "./time.ts";
 
 /**
- * The artifact index: what was uploaded to each run through labbook, with its size, SHA-256
- * and content type. Paths arrive validated (relative, `/`-separated, no `.`/`..`/empty
+ * The artifact index: what was uploaded to each run through labbook, with its size, SHA-256,
+ * CRC-32 and content type. Paths arrive validated (relative, `/`-separated, no `.`/`..`/empty
  * segments); the files are in the run's artifact store, at `<artifactUri>/<path>`. `sha256`
- * is null while it is being computed (a large file, hashed after it was stored).
+ * and `crc32` are null while they are being computed (a large file, hashed after it was
+ * stored); `crc32` is null too for a file indexed before labbook recorded it.
  */
 export type ArtifactRecord = ArtifactRow;
 
 /** What a listing needs of an indexed file, whoever owns it (a run, a logged model). */
 export type IndexedFile = Pick<
   ArtifactRecord,
-  "path" | "size" | "sha256" | "contentType" | "lastModified"
+  "path" | "size" | "sha256" | "crc32" | "contentType" | "lastModified"
 >;
 
 /** A file, or a folder (the files under it, summed), as listings show them. */
@@ -33,6 +34,8 @@ export interface ArtifactEntry {
   size: number;
   /** Null for a folder. */
   sha256: string | null;
+  /** CRC-32/IEEE, unsigned; null for a folder, and for a file without one recorded. */
+  crc32: number | null;
   /** Null for a folder. */
   contentType: string | null;
   /** A file's last upload; a folder's newest file. Milliseconds UTC. */
@@ -74,6 +77,7 @@ const fileEntry = (record: IndexedFile): ArtifactEntry => ({
   isDir: false,
   size: record.size,
   sha256: record.sha256,
+  crc32: record.crc32,
   contentType: record.contentType,
   lastModified: record.lastModified,
 });
@@ -110,6 +114,7 @@ export function listArtifactEntries(
         isDir: true,
         size: record.size,
         sha256: null,
+        crc32: null,
         contentType: null,
         lastModified: record.lastModified,
       });
@@ -131,6 +136,7 @@ export function findArtifactEntry(
     isDir: true,
     size: under.reduce((sum, entry) => sum + entry.size, 0),
     sha256: null,
+    crc32: null,
     contentType: null,
     lastModified: Math.max(0, ...under.map((entry) => entry.lastModified)),
   };
@@ -220,15 +226,17 @@ export interface RecordArtifactInput {
   path: string;
   size: number;
   sha256: string;
+  /** Computed with the SHA-256 (unsigned); absent for a caller that has none, stored as null. */
+  crc32?: number | null | undefined;
   contentType: string;
 }
 
 /**
- * Adds (or replaces) a file in a run's index once it is stored; `sha256` null when it is still
- * being computed (`recordArtifactSha256` adds it). Checked again here, in the write
- * transaction: a run deleted or collected while its upload streamed refuses it, and the caller
- * then removes the file it stored. Each upload of a path gets a later `lastModified` than the
- * one before, even within a millisecond: it tells the uploads of a path apart.
+ * Adds (or replaces) a file in a run's index once it is stored; `sha256` and `crc32` null when
+ * they are still being computed (`recordArtifactSha256` adds them). Checked again here, in the
+ * write transaction: a run deleted or collected while its upload streamed refuses it, and the
+ * caller then removes the file it stored. Each upload of a path gets a later `lastModified`
+ * than the one before, even within a millisecond: it tells the uploads of a path apart.
  */
 export async function recordArtifact(
   db: Db,
@@ -245,6 +253,7 @@ export async function recordArtifact(
       .where(and(eq(artifactTable.runId, input.runId), eq(artifactTable.path, input.path)));
     const row = {
       ...input,
+      crc32: input.crc32 ?? null,
       lastModified: Math.max(nowMs(), (previous?.lastModified ?? 0) + 1),
     };
     await tx
@@ -255,6 +264,7 @@ export async function recordArtifact(
         set: {
           size: row.size,
           sha256: row.sha256,
+          crc32: row.crc32,
           contentType: row.contentType,
           lastModified: row.lastModified,
         },

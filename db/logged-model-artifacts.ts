@@ -46,7 +46,7 @@ export async function recordLoggedModelArtifact(
     await requireLoggedModel(tx, input.modelId);
     const problem = await pathConflict(tx, input.modelId, input.path);
     if (problem) throw conflict(problem, "path");
-    const row = { ...input, lastModified: nowMs() };
+    const row = { ...input, crc32: input.crc32 ?? null, lastModified: nowMs() };
     await tx
       .insert(loggedModelArtifactTable)
       .values(row)
@@ -55,6 +55,7 @@ export async function recordLoggedModelArtifact(
         set: {
           size: row.size,
           sha256: row.sha256,
+          crc32: row.crc32,
           contentType: row.contentType,
           lastModified: row.lastModified,
         },

@@ -1,4 +1,8 @@
-import { isArtifactStoreError, validateArtifactFolder } from "../../artifact-store/index.ts";
+import {
+  crc32Hex,
+  isArtifactStoreError,
+  validateArtifactFolder,
+} from "../../artifact-store/index.ts";
 import { findArtifactEntry, invalid, listArtifactEntries } from "../../db/index.ts";
 import { builder } from "../builder.ts";
 import { ArtifactRef, RunRef } from "./refs.ts";
@@ -20,6 +24,12 @@ ArtifactRef.implement({
       nullable: true,
       description:
         "A file's SHA-256, hex; null for a folder, and for a large file whose hash the server is still computing (it answers its upload before).",
+    }),
+    crc32: t.string({
+      nullable: true,
+      description:
+        "A file's CRC-32/IEEE, 8 lowercase hex digits, as S3's CRC32 checksum: a check of a download far cheaper than the SHA-256. Null for a folder, while the server is still computing it (with the SHA-256), and for a file uploaded before the server recorded it.",
+      resolve: (entry) => (entry.crc32 === null ? null : crc32Hex(entry.crc32)),
     }),
     contentType: t.exposeString("contentType", {
       nullable: true,

@@ -15,6 +15,12 @@ export const artifactTable = sqliteTable(
     path: text("path").notNull(),
     size: integer("size").notNull(),
     sha256: text("sha256"),
+    /**
+     * CRC-32/IEEE of the content (as S3's CRC32 checksum), unsigned: a check of a transfer
+     * far cheaper than the SHA-256. Recorded with the SHA-256, so null while that is; null
+     * too for files indexed before labbook recorded it.
+     */
+    crc32: integer("crc32"),
     contentType: text("content_type").notNull(),
     /** Milliseconds UTC of the last upload. */
     lastModified: integer("last_modified").notNull(),

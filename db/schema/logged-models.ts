@@ -98,6 +98,8 @@ export const loggedModelArtifactTable = sqliteTable(
     path: text("path").notNull(),
     size: integer("size").notNull(),
     sha256: text("sha256").notNull(),
+    /** As a run's artifact's: null for files indexed before labbook recorded it. */
+    crc32: integer("crc32"),
     contentType: text("content_type").notNull(),
     lastModified: integer("last_modified").notNull(),
   },

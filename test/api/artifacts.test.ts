@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { crc32 } from "node:zlib";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "../client/support.ts";
@@ -13,6 +14,8 @@ const token = "artifact-token";
 const auth = { authorization: `Bearer ${token}` };
 const maxArtifactBytes = 64 * 1024;
 const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
+/** The CRC-32 as `x-labbook-crc32` carries it: 8 lowercase hex digits. */
+const crc32Hex = (bytes: Uint8Array | string) => crc32(bytes).toString(16).padStart(8, "0");
 
 /** A body streamed in chunks, with no content-length. */
 function chunked(bytes: Uint8Array, chunkSize = 8192): RequestInit {
@@ -133,13 +136,14 @@ describe.each(kinds)("artifacts over HTTP, $name store", (kind) => {
       path: "model/weights.bin",
       size: 5000,
       sha256: sha256(bytes),
+      crc32: crc32Hex(bytes),
       contentType: "application/octet-stream",
     });
     const stored = await kind.read(`${experimentId}/${run.id}/artifacts/model/weights.bin`);
     expect(stored.equals(bytes)).toBe(true);
   });
 
-  it("serves a file with its type, length, ETag and SHA-256, and HEAD without the body", async () => {
+  it("serves a file with its type, length, ETag, SHA-256 and CRC-32, and HEAD without the body", async () => {
     const run = await newRun();
     await put(run.id, "summary.json", '{"accuracy": 0.91}', { "content-type": "application/json" });
     const response = await get(run.id, "summary.json");
@@ -149,6 +153,8 @@ describe.each(kinds)("artifacts over HTTP, $name store", (kind) => {
     expect(response.headers.get("accept-ranges")).toBe("bytes");
     expect(response.headers.get("etag")).toBe(`"${sha256('{"accuracy": 0.91}')}"`);
     expect(response.headers.get("x-labbook-sha256")).toBe(sha256('{"accuracy": 0.91}'));
+    expect(response.headers.get("x-labbook-crc32")).toBe(crc32Hex('{"accuracy": 0.91}'));
+    expect(response.headers.get("x-labbook-crc32")).toMatch(/^[0-9a-f]{8}$/);
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
     expect(response.headers.get("content-security-policy")).toBe("sandbox");
     expect(await response.text()).toBe('{"accuracy": 0.91}');
@@ -158,6 +164,7 @@ describe.each(kinds)("artifacts over HTTP, $name store", (kind) => {
     });
     expect(head.status).toBe(200);
     expect(head.headers.get("content-length")).toBe("18");
+    expect(head.headers.get("x-labbook-crc32")).toBe(crc32Hex('{"accuracy": 0.91}'));
     expect(await head.text()).toBe("");
   });
 
@@ -180,6 +187,8 @@ describe.each(kinds)("artifacts over HTTP, $name store", (kind) => {
     const slice = await get(run.id, "range.bin", { range: "bytes=10-19" });
     expect(slice.status).toBe(206);
     expect(slice.headers.get("content-range")).toBe("bytes 10-19/1000");
+    // The CRC-32 is the whole file's: a part goes without it.
+    expect(slice.headers.get("x-labbook-crc32")).toBeNull();
     expect(slice.headers.get("content-length")).toBe("10");
     expect(Buffer.from(await slice.arrayBuffer()).equals(bytes.subarray(10, 20))).toBe(true);
     const open = await get(run.id, "range.bin", { range: "bytes=990-" });
@@ -192,6 +201,7 @@ describe.each(kinds)("artifacts over HTTP, $name store", (kind) => {
     expect(past.headers.get("content-range")).toBe("bytes */1000");
     const several = await get(run.id, "range.bin", { range: "bytes=0-1,5-6" });
     expect(several.status).toBe(200);
+    expect(several.headers.get("x-labbook-crc32")).toBe(crc32Hex(bytes));
     expect((await several.arrayBuffer()).byteLength).toBe(1000);
     const stale = await get(run.id, "range.bin", { range: "bytes=0-1", "if-range": '"other"' });
     expect(stale.status).toBe(200);
@@ -218,7 +228,7 @@ describe.each(kinds)("artifacts over HTTP, $name store", (kind) => {
     expect(listed.artifacts).toEqual([{ path }]);
   });
 
-  it("lists with GraphQL: folders with their totals, files with sha256 and type", async () => {
+  it("lists with GraphQL: folders with their totals, files with sha256, crc32 and type", async () => {
     const run = await newRun();
     await put(run.id, "model/weights.bin", Buffer.alloc(300));
     await put(run.id, "model/config/params.json", "{}");
@@ -228,8 +238,15 @@ describe.each(kinds)("artifacts over HTTP, $name store", (kind) => {
         top: { path: string; isDir: boolean; size: number }[];
         model: { path: string; isDir: boolean; size: number }[];
         all: { path: string }[];
-        file: { path: string; isDir: boolean; size: number; sha256: string; contentType: string };
-        folder: { isDir: boolean; size: number; sha256: null };
+        file: {
+          path: string;
+          isDir: boolean;
+          size: number;
+          sha256: string;
+          crc32: string;
+          contentType: string;
+        };
+        folder: { isDir: boolean; size: number; sha256: null; crc32: null };
         none: null;
       };
     }>(
@@ -237,8 +254,8 @@ describe.each(kinds)("artifacts over HTTP, $name store", (kind) => {
         top: artifacts { path isDir size }
         model: artifacts(path: "model") { path isDir size }
         all: artifacts(recursive: true) { path }
-        file: artifact(path: "notes.txt") { path isDir size sha256 contentType lastModified }
-        folder: artifact(path: "model") { isDir size sha256 }
+        file: artifact(path: "notes.txt") { path isDir size sha256 crc32 contentType lastModified }
+        folder: artifact(path: "model") { isDir size sha256 crc32 }
         none: artifact(path: "nothing") { path } } }`,
       { id: run.id },
     );
@@ -259,9 +276,10 @@ describe.each(kinds)("artifacts over HTTP, $name store", (kind) => {
       isDir: false,
       size: 5,
       sha256: sha256("hello"),
+      crc32: crc32Hex("hello"),
       contentType: "text/plain; charset=utf-8",
     });
-    expect(data.run.folder).toEqual({ isDir: true, size: 302, sha256: null });
+    expect(data.run.folder).toEqual({ isDir: true, size: 302, sha256: null, crc32: null });
     expect(data.run.none).toBeNull();
     const bad = await gql(
       url,

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, openSync, readdirSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { FileHasher, LocalArtifactStore } from "../../artifact-store/index.ts";
 import { until } from "../client/support.ts";
@@ -9,6 +10,7 @@ import { tempDir } from "../support/temp-dir.ts";
 
 const mib = 1024 * 1024;
 const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
+const checksums = (bytes: Uint8Array | string) => ({ sha256: sha256(bytes), crc32: crc32(bytes) });
 /** Descriptors this process has open. */
 const openFiles = () => readdirSync("/proc/self/fd").length;
 
@@ -17,7 +19,7 @@ async function* chunksOf(bytes: Buffer, size = 256 * 1024) {
 }
 
 describe("the hash thread", () => {
-  it("hashes the first bytes of a file, through a descriptor the caller opened", async () => {
+  it("hashes (SHA-256 and CRC-32) the first bytes of a file, through a descriptor the caller opened", async () => {
     const file = join(tempDir(), "file.bin");
     const bytes = randomBytes(3 * mib + 123);
     writeFileSync(file, bytes);
@@ -29,9 +31,9 @@ describe("the hash thread", () => {
         hasher.hash(handle.fd, mib),
         hasher.hash(handle.fd, 0),
       ]);
-      expect(whole).toBe(sha256(bytes));
-      expect(first).toBe(sha256(bytes.subarray(0, mib)));
-      expect(none).toBe(sha256(""));
+      expect(whole).toEqual(checksums(bytes));
+      expect(first).toEqual(checksums(bytes.subarray(0, mib)));
+      expect(none).toEqual({ sha256: sha256(""), crc32: 0 });
     } finally {
       await handle.close();
       await hasher.close();
@@ -62,21 +64,25 @@ describe("the local store's hashing after uploads", () => {
       inlineHashBytes: 64 * 1024,
     });
     await store.write("model.bin", chunksOf(second));
-    expect(written.sha256 ?? (await written.sha256Later)).toBe(sha256(first));
-    expect((await store.hashStored("model.bin")).sha256).toBe(sha256(second));
+    expect(written.sha256).toBeNull();
+    expect(await written.checksumsLater).toEqual(checksums(first));
+    expect(await store.hashStored("model.bin")).toEqual({
+      ...checksums(second),
+      size: second.length,
+    });
   });
 
   it("closes the file it hashed once the hash is done", async () => {
     const store = new LocalArtifactStore(tempDir());
     // The hash thread (and its descriptors) exists before counting.
     await (await store.writeHashingAside("warm.bin", randomBytes(mib), { inlineHashBytes: 1024 }))
-      .sha256Later;
+      .checksumsLater;
     const before = openFiles();
     const written = await store.writeHashingAside("large.bin", chunksOf(randomBytes(8 * mib)), {
       inlineHashBytes: 64 * 1024,
     });
     expect(written.sha256).toBeNull();
-    await written.sha256Later;
+    await written.checksumsLater;
     await until("the hashed file is closed", () => openFiles() <= before);
   });
 
@@ -87,7 +93,7 @@ describe("the local store's hashing after uploads", () => {
     const warm = await store.writeHashingAside("warm.bin", randomBytes(mib), {
       inlineHashBytes: 64 * 1024,
     });
-    await warm.sha256Later;
+    await warm.checksumsLater;
     const before = openFiles();
     async function* failing() {
       yield* chunksOf(randomBytes(4 * mib));

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Readable } from "node:stream";
+import { crc32 } from "node:zlib";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -101,6 +102,7 @@ describe.each(kinds)("the %s artifact store", (kind) => {
       path: "model/config.json",
       size: 13,
       sha256: sha256('{"layers": 3}'),
+      crc32: crc32('{"layers": 3}'),
       contentType: "application/json",
     });
     const all = await backend.everything();
@@ -124,14 +126,22 @@ describe.each(kinds)("the %s artifact store", (kind) => {
     };
     for (const [path, body] of Object.entries(bodies)) {
       const written = await store.write(path, body);
-      expect(written).toMatchObject({ size: bytes.length, sha256: sha256(bytes) });
+      expect(written).toMatchObject({
+        size: bytes.length,
+        sha256: sha256(bytes),
+        crc32: crc32(bytes),
+      });
       expect(written.contentType).toBe("application/octet-stream");
       expect((await readAll(await store.read(path))).equals(bytes)).toBe(true);
     }
   });
 
   it("stores an empty file", async () => {
-    expect(await store.write("empty.txt", "")).toMatchObject({ size: 0, sha256: sha256("") });
+    expect(await store.write("empty.txt", "")).toMatchObject({
+      size: 0,
+      sha256: sha256(""),
+      crc32: 0,
+    });
     expect(await store.stat("empty.txt")).toMatchObject({ size: 0 });
     expect((await readAll(await store.read("empty.txt"))).length).toBe(0);
   });
@@ -222,7 +232,7 @@ describe.each(kinds)("the %s artifact store", (kind) => {
     ]);
   });
 
-  it("answers a write with its SHA-256 at once or later, always that of the bytes sent", async () => {
+  it("answers a write with its SHA-256 and CRC-32 at once or later, always those of the bytes sent", async () => {
     const small = await store.writeHashingAside("aside/small.txt", "a few bytes", {
       inlineHashBytes: 1024,
     });
@@ -230,8 +240,9 @@ describe.each(kinds)("the %s artifact store", (kind) => {
       path: "aside/small.txt",
       size: 11,
       sha256: sha256("a few bytes"),
+      crc32: crc32("a few bytes"),
       contentType: "text/plain; charset=utf-8",
-      sha256Later: undefined,
+      checksumsLater: undefined,
     });
     const bytes = randomBytes(6 * 1024 * 1024);
     const large = await store.writeHashingAside(
@@ -240,13 +251,15 @@ describe.each(kinds)("the %s artifact store", (kind) => {
       { inlineHashBytes: 64 * 1024 },
     );
     expect(large.size).toBe(bytes.length);
-    // Known at once (S3 hashes as it uploads; a local hash thread may have kept up), or later.
-    expect(large.sha256 ?? (await large.sha256Later)).toBe(sha256(bytes));
-    expect(large.sha256 === null).toBe(large.sha256Later !== undefined);
-    expect(await store.hashStored("aside/large.bin")).toEqual({
-      sha256: sha256(bytes),
-      size: bytes.length,
-    });
+    // Known at once (S3 hashes as it uploads), or later (a local store's hash thread).
+    const expected = { sha256: sha256(bytes), crc32: crc32(bytes) };
+    if (kind === "local") {
+      expect(large).toMatchObject({ sha256: null, crc32: null });
+      expect(await large.checksumsLater).toEqual(expected);
+    } else {
+      expect(large).toMatchObject({ ...expected, checksumsLater: undefined });
+    }
+    expect(await store.hashStored("aside/large.bin")).toEqual({ ...expected, size: bytes.length });
     const missing = await storeError(store.hashStored("aside/missing.bin"));
     expect(missing.kind).toBe("not_found");
   });
@@ -254,15 +267,18 @@ describe.each(kinds)("the %s artifact store", (kind) => {
   it("streams a file larger than a multipart part (20 MB)", async () => {
     const block = randomBytes(1024 * 1024);
     const hash = createHash("sha256");
+    let check = 0;
     async function* body() {
       for (let i = 0; i < 20; i++) {
         hash.update(block);
+        check = crc32(block, check);
         yield block;
       }
     }
     const written = await store.write("big/weights.bin", body());
     expect(written.size).toBe(20 * 1024 * 1024);
     expect(written.sha256).toBe(hash.digest("hex"));
+    expect(written.crc32).toBe(check);
     const back = createHash("sha256");
     let size = 0;
     for await (const chunk of await store.read("big/weights.bin")) {

@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { crc32 } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../api/app.ts";
 import { type RunningServer, serve } from "../../api/serve.ts";
@@ -26,6 +28,8 @@ const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest(
 let db: Db;
 let server: RunningServer;
 let run: Run;
+/** Every request the server took: its URL and its `connection` header. */
+const requests: { url: string; connection: string | undefined }[] = [];
 const stores = new ArtifactStores();
 beforeAll(async () => {
   const dir = tempDir();
@@ -34,6 +38,9 @@ beforeAll(async () => {
     artifactRoot: pathToFileURL(join(dir, "artifacts")).href,
   });
   server = await serve(createApp({ db, stores }), { host: "127.0.0.1", port: 0 });
+  server.server.on("request", (request: IncomingMessage) =>
+    requests.push({ url: request.url ?? "", connection: request.headers.connection }),
+  );
   run = await createRun(db, {});
 });
 afterAll(async () => {
@@ -47,10 +54,21 @@ const target = () => ({
   maxRetryDelayMs: 100,
 });
 
-/** Stores `bytes` at `path` of the run and indexes it with `sha256` (null: still computing). */
-async function storeArtifact(path: string, bytes: Uint8Array, sha256: string | null) {
+type Recorded = "crc32" | "sha256 only" | "pending";
+
+/**
+ * Stores `bytes` at `path` of the run and indexes it as uploads do (SHA-256 and CRC-32), as
+ * a file recorded before labbook kept CRC-32s ("sha256 only"), or as one whose checksums are
+ * still being computed.
+ */
+async function storeArtifact(path: string, bytes: Uint8Array, recorded: Recorded) {
   const stored = await stores.open(run.artifactUri).write(path, bytes);
-  await recordArtifact(db, { runId: run.id, ...stored, sha256 });
+  await recordArtifact(db, {
+    runId: run.id,
+    ...stored,
+    sha256: recorded === "pending" ? null : sha256(bytes),
+    crc32: recorded === "crc32" ? stored.crc32 : null,
+  });
 }
 
 /** Flips one byte of a stored file in place, as a failing disk would: same size, new content. */
@@ -64,28 +82,75 @@ function corruptStoredFile(path: string, at: number): Buffer {
 
 const partFilesIn = (dir: string) => readdirSync(dir).filter((name) => name.endsWith(".part"));
 
-const sizes = [
-  { name: "small (hashed on the event loop)", bytes: 300 * 1024 },
-  { name: "large (hashed on the thread)", bytes: threadedHashBytes + 3 * mib + 17 },
+/**
+ * How each request for `path` came: the SDK's own socket asks to close the connection, Node's
+ * HTTP client keeps it alive.
+ */
+const howFetched = (path: string) =>
+  requests
+    .filter(({ url }) => url.endsWith(`/${path}`))
+    .map(({ connection }) => (connection === "close" ? "own socket" : "HTTP client"));
+
+const cases: {
+  name: string;
+  bytes: number;
+  /** The size the caller passes (as a listing gives it), or none. */
+  hint: "size" | "none";
+  recorded: Recorded;
+  fetched: string[];
+}[] = [
+  {
+    name: "a large file, checked against its CRC-32 on its own socket",
+    bytes: 9 * mib + 17,
+    hint: "none",
+    recorded: "crc32",
+    fetched: ["own socket"],
+  },
+  {
+    name: "a small file, checked against its CRC-32 through the HTTP client",
+    bytes: 300 * 1024,
+    hint: "size",
+    recorded: "crc32",
+    fetched: ["HTTP client"],
+  },
+  {
+    name: "a large file recorded with a SHA-256 only, hashed on the thread",
+    bytes: threadedHashBytes + 3 * mib + 17,
+    hint: "none",
+    recorded: "sha256 only",
+    fetched: ["own socket", "HTTP client"],
+  },
+  {
+    name: "a small file recorded with a SHA-256 only, hashed on the event loop",
+    bytes: 300 * 1024,
+    hint: "size",
+    recorded: "sha256 only",
+    fetched: ["HTTP client"],
+  },
 ];
 
-describe.each(sizes)("the SDK's download of a $name file", ({ name, bytes: size }) => {
-  const slug = name.split(" ")[0];
+describe.each(cases)("the SDK's download of $name", ({ bytes: size, hint, recorded, fetched }) => {
+  const slug = `${recorded.replace(" ", "-")}-${hint}`;
+  const sizeHint = hint === "size" ? size : undefined;
+  const checksum = recorded === "crc32" ? "CRC-32" : "SHA-256";
+  const checksumOf = (bytes: Uint8Array) =>
+    recorded === "crc32" ? crc32(bytes).toString(16).padStart(8, "0") : sha256(bytes);
 
-  it("arrives identical, checked against the recorded SHA-256", async () => {
+  it("arrives identical, the way it should come", async () => {
     const bytes = randomBytes(size);
     const path = `${slug}/intact.bin`;
-    await storeArtifact(path, bytes, sha256(bytes));
+    await storeArtifact(path, bytes, recorded);
     const dest = join(tempDir(), "out", "intact.bin");
-    await downloadArtifactFile(target(), run.id, path, dest);
+    await downloadArtifactFile(target(), run.id, path, dest, sizeHint);
     expect(sha256(readFileSync(dest))).toBe(sha256(bytes));
     expect(partFilesIn(join(dest, ".."))).toEqual([]);
+    expect(howFetched(path)).toEqual(fetched);
   });
 
-  it("refuses corrupted bytes, naming the path and both hashes, and leaves the destination as it was", async () => {
+  it("refuses corrupted bytes, naming the path and both checksums, and leaves the destination as it was", async () => {
     const bytes = randomBytes(size);
     const path = `${slug}/corrupt.bin`;
-    await storeArtifact(path, bytes, sha256(bytes));
+    await storeArtifact(path, bytes, recorded);
     const served = corruptStoredFile(path, Math.floor(size / 2));
     const dir = tempDir();
     const kept = join(dir, "kept.bin");
@@ -93,7 +158,7 @@ describe.each(sizes)("the SDK's download of a $name file", ({ name, bytes: size 
     const fresh = join(dir, "fresh.bin");
 
     for (const dest of [kept, fresh]) {
-      const error = await downloadArtifactFile(target(), run.id, path, dest).then(
+      const error = await downloadArtifactFile(target(), run.id, path, dest, sizeHint).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -101,23 +166,40 @@ describe.each(sizes)("the SDK's download of a $name file", ({ name, bytes: size 
       expect(error).toMatchObject({ code: "BAD_RESPONSE" });
       const { message } = error as LabbookError;
       expect(message).toContain(`artifact '${path}' of run ${run.id} not downloaded`);
-      expect(message).toContain(`its SHA-256 is ${sha256(served)}`);
-      expect(message).toContain(`the server recorded ${sha256(bytes)}`);
+      expect(message).toContain(`its ${checksum} is ${checksumOf(served)}`);
+      expect(message).toContain(`the server recorded ${checksumOf(bytes)}`);
     }
     expect(readFileSync(kept, "utf8")).toBe("the previous download");
     expect(existsSync(fresh)).toBe(false);
     expect(partFilesIn(dir)).toEqual([]);
   });
+});
 
-  it("is not checked while the server is still computing the SHA-256 (none is sent)", async () => {
+describe("the SDK's download of a file whose checksums are still being computed", () => {
+  it.each([
+    ["large", 9 * mib, undefined],
+    ["small", 300 * 1024, 300 * 1024],
+  ])("is not checked (none is sent): a %s one", async (name, size, sizeHint) => {
     const bytes = randomBytes(size);
-    const path = `${slug}/pending.bin`;
-    await storeArtifact(path, bytes, null);
+    const path = `pending/${name}.bin`;
+    await storeArtifact(path, bytes, "pending");
     const head = await fetch(`${server.url}/artifacts/${run.id}/${path}`, { method: "HEAD" });
     expect(head.headers.get("x-labbook-sha256")).toBeNull();
+    expect(head.headers.get("x-labbook-crc32")).toBeNull();
     const dest = join(tempDir(), "pending.bin");
-    await downloadArtifactFile(target(), run.id, path, dest);
+    await downloadArtifactFile(target(), run.id, path, dest, sizeHint);
     expect(sha256(readFileSync(dest))).toBe(sha256(bytes));
+  });
+
+  it("falls back to the HTTP client, which reports the server's refusal, for an answer that is not a 200", async () => {
+    const dest = join(tempDir(), "missing.bin");
+    const error = await downloadArtifactFile(target(), run.id, "nowhere/missing.bin", dest).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: "NOT_FOUND" });
+    expect(howFetched("nowhere/missing.bin")).toEqual(["own socket", "HTTP client"]);
+    expect(partFilesIn(join(dest, ".."))).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { crc32 } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   downloadArtifacts,
@@ -73,6 +74,7 @@ describe.each(kinds)("the SDK's artifacts against a server, $name store", (kind)
       path: "weights.bin",
       size: weights.length,
       sha256: sha256(weights),
+      crc32: crc32(weights).toString(16).padStart(8, "0"),
       contentType: "application/octet-stream",
     });
     expect((await run.logArtifact(join(work, "weights.bin"), "checkpoints/epoch-1")).path).toBe(

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { crc32 } from "node:zlib";
 import { createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
@@ -10,13 +11,16 @@ import {
   artifactsAwaitingSha256,
   getArtifactRecord,
   getExperimentByName,
+  getLoggedModelArtifactRecord,
   getRun,
   logBatch,
   metricHistory,
   metricSummariesByRunIds,
   openDb,
   paramsByRunIds,
+  recordArtifact,
   recordArtifactSha256,
+  recordLoggedModelArtifact,
   tagsByRunIds,
 } from "../../db/index.ts";
 import { tempDir } from "../support/temp-dir.ts";
@@ -148,7 +152,12 @@ describe("migrations", () => {
       expect(pending).toMatchObject({ runId: oldRunId, path: "model.bin", lastModified: t + 1 });
       const finished = { runId: oldRunId, path: "model.bin", lastModified: t + 1 };
       expect(
-        await recordArtifactSha256(db, { ...finished, sha256: "cd".repeat(32), size: 9000000 }),
+        await recordArtifactSha256(db, {
+          ...finished,
+          sha256: "cd".repeat(32),
+          crc32: 7,
+          size: 9000000,
+        }),
       ).toBe(true);
       expect(await getArtifactRecord(db, oldRunId, "model.bin")).toMatchObject({
         sha256: "cd".repeat(32),
@@ -157,6 +166,87 @@ describe("migrations", () => {
       // The rebuilt table still follows its run: deleting the run deletes its rows.
       await db.client.execute({ sql: "DELETE FROM runs WHERE id = ?", args: [oldRunId] });
       expect((await db.client.execute("SELECT count(*) AS n FROM artifacts")).rows[0]?.n).toBe(0);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("adds a CRC-32 column that rows already there keep NULL, and new uploads fill", async () => {
+    const file = await databaseBefore("0007_artifacts_crc32");
+    const t = 1_700_000_000_000;
+    const hashed = "ab".repeat(32);
+    const modelId = `m-${"0".repeat(32)}`;
+    const old = createClient({ url: `file:${file}` });
+    await old.batch(
+      [
+        `INSERT INTO experiments (id, name, artifact_location, creation_time, last_update_time) VALUES (1, 'legacy', 'file:///old/artifacts/1', ${t}, ${t})`,
+        `INSERT INTO runs (id, experiment_id, name, status, start_time, artifact_uri) VALUES ('${oldRunId}', 1, 'old-run', 'FINISHED', ${t}, 'file:///old/artifacts/1/${oldRunId}/artifacts')`,
+        `INSERT INTO artifacts VALUES ('${oldRunId}', 'notes.txt', 5, '${hashed}', 'text/plain', ${t + 1})`,
+        `INSERT INTO artifacts VALUES ('${oldRunId}', 'model.bin', 9000000, NULL, 'application/octet-stream', ${t + 2})`,
+        `INSERT INTO logged_models (id, experiment_id, name, status, artifact_location, creation_time, last_update_time) VALUES ('${modelId}', 1, 'old-model', 'LOGGED_MODEL_READY', 'file:///old/artifacts/1/models/${modelId}/artifacts', ${t}, ${t})`,
+        `INSERT INTO logged_model_artifacts VALUES ('${modelId}', 'MLmodel', 3, '${hashed}', 'application/yaml', ${t})`,
+      ],
+      "write",
+    );
+    old.close();
+
+    const db = await openDb({ url: `file:${file}` });
+    try {
+      for (const table of ["artifacts", "logged_model_artifacts"]) {
+        const columns = await db.client.execute(`PRAGMA table_info(${table})`);
+        expect(columns.rows.find((row) => row.name === "crc32")).toMatchObject({
+          type: expect.stringMatching(/^integer$/i),
+          notnull: 0,
+          dflt_value: null,
+        });
+      }
+      expect(await getArtifactRecord(db, oldRunId, "notes.txt")).toMatchObject({
+        size: 5,
+        sha256: hashed,
+        crc32: null,
+        lastModified: t + 1,
+      });
+      expect(await getLoggedModelArtifactRecord(db, modelId, "MLmodel")).toMatchObject({
+        sha256: hashed,
+        crc32: null,
+      });
+      // A file hashed before keeps its SHA-256 and is not read again for its CRC-32; one whose
+      // hash was pending gets both when it is finished.
+      const pending = await artifactsAwaitingSha256(db);
+      expect(pending.map((upload) => upload.path)).toEqual(["model.bin"]);
+      const finished = { runId: oldRunId, path: "model.bin", lastModified: t + 2 };
+      expect(
+        await recordArtifactSha256(db, {
+          ...finished,
+          sha256: "cd".repeat(32),
+          crc32: 0x89abcdef,
+          size: 9000000,
+        }),
+      ).toBe(true);
+      expect(await getArtifactRecord(db, oldRunId, "model.bin")).toMatchObject({
+        sha256: "cd".repeat(32),
+        crc32: 0x89abcdef,
+      });
+
+      // A new upload, to a run and to a logged model, is recorded with its CRC-32.
+      const bytes = Buffer.from("new weights");
+      const upload = {
+        path: "weights.bin",
+        size: bytes.length,
+        sha256: "ef".repeat(32),
+        crc32: crc32(bytes),
+        contentType: "application/octet-stream",
+      };
+      expect(await recordArtifact(db, { runId: oldRunId, ...upload })).toMatchObject({
+        crc32: crc32(bytes),
+      });
+      expect(await getArtifactRecord(db, oldRunId, "weights.bin")).toMatchObject({
+        crc32: crc32(bytes),
+      });
+      await recordLoggedModelArtifact(db, { modelId, ...upload });
+      expect(await getLoggedModelArtifactRecord(db, modelId, "weights.bin")).toMatchObject({
+        crc32: crc32(bytes),
+      });
     } finally {
       await db.close();
     }
