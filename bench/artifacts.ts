@@ -65,6 +65,16 @@ const download = (url: string, file: string) =>
     }).once("error", reject);
   });
 
+/** Whether `curl` runs here (the benchmark then downloads with it too). */
+function hasCurl(): boolean {
+  try {
+    execFileSync("curl", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Resolves once the server has recorded the artifact's SHA-256 (polled, 5 ms apart). */
 async function sha256Recorded(url: string): Promise<string> {
   for (;;) {
@@ -102,7 +112,8 @@ async function startBareServer(folder: string): Promise<{ url: string; child: Ch
  * the same transfers through a bare Node HTTP server (bench/bare-http-server.ts: write and
  * fsync, or stream a file back, nothing else) show what any Node server gets on this machine.
  * The plain download is Node's HTTP client streaming into a file (what a script would write);
- * the SDK's reads a socket of its own into 4 MiB buffers and checks the CRC-32.
+ * the SDK's reads a socket of its own into 4 MiB buffers and checks the CRC-32; `curl`, where
+ * it is installed, shows what the server's side of a download costs with a lean client.
  */
 export async function benchArtifacts(): Promise<string[]> {
   const { dir, cleanup } = benchDir();
@@ -171,6 +182,21 @@ export async function benchArtifacts(): Promise<string[]> {
         () => download(`${bare.url}/?file=${encodeURIComponent(servedFile)}`, downloaded),
       ],
       ["SDK download", () => downloadArtifactFile(target, runId, served, downloaded)],
+      ...(hasCurl()
+        ? [
+            [
+              "curl upload",
+              async () => {
+                const url = `${server.url}/artifacts/${runId}/curl/weights-${uploads++}.bin`;
+                execFileSync("curl", ["-sSf", "-o", "/dev/null", "-T", source, url]);
+              },
+            ] as [string, () => Promise<unknown>],
+            [
+              "curl download",
+              async () => execFileSync("curl", ["-sSf", "-o", downloaded, servedUrl]),
+            ] as [string, () => Promise<unknown>],
+          ]
+        : []),
     ];
     for (let round = 0; round < rounds; round++)
       for (let i = 0; i < contenders.length; i++) {
@@ -203,6 +229,12 @@ export async function benchArtifacts(): Promise<string[]> {
         "SDK download (downloadArtifactFile: own socket, 4 MiB reads, checks the CRC-32)",
         "SDK download",
       ),
+      hasCurl()
+        ? line("upload with curl (-T file: the server's side of a PUT)", "curl upload")
+        : "artifacts: upload with curl: skipped, no curl on this machine",
+      hasCurl()
+        ? line("download with curl (-o file: the server's side of a GET)", "curl download")
+        : "artifacts: download with curl: skipped, no curl on this machine",
       `artifacts: floor, a bare Node HTTP server, same client: PUT -> file + fsync ${figure("bare upload")} = ${versus("bare upload")}; GET <- file ${figure("bare download")} = ${versus("bare download")}`,
       `artifacts: for scale: SHA-256 of the file alone ${format(hashOnly.ms, 0)} ms (${format(rate(bytes, hashOnly.ms), 0)} MB/s; this CPU has no SHA instructions)`,
     ];
