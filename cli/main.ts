@@ -32,6 +32,13 @@ const commands: Record<string, { load: () => Promise<LoadedCommand>; summary: st
     },
     summary: "List runs with their params and final metrics; show one run.",
   },
+  artifacts: {
+    load: async () => {
+      const { artifactsCommand, artifactsHelp } = await import("./commands/artifacts.ts");
+      return { run: artifactsCommand, help: artifactsHelp };
+    },
+    summary: "List, download and upload a run's artifact files.",
+  },
   run: {
     load: async () => {
       const { runCommand, runHelp } = await import("./commands/run.ts");

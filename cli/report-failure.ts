@@ -1,4 +1,5 @@
 // Light imports only: every command loads this before it runs, `--help` included.
+import { LabbookError } from "../client/errors.ts";
 import { isStoreError } from "../db/errors.ts";
 import { GraphQLRequestError } from "./graphql-request-error.ts";
 import { UsageError } from "./usage-error.ts";
@@ -19,6 +20,8 @@ export function reportFailure(error: unknown): void {
   }
   const expected =
     error instanceof GraphQLRequestError ||
+    // The SDK's errors (commands that move files go through it) say what failed and where.
+    error instanceof LabbookError ||
     isStoreError(error) ||
     (error instanceof Error && error.message.startsWith("cannot reach"));
   if (expected) console.error(`labbook: ${(error as Error).message}`);

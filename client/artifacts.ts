@@ -368,9 +368,34 @@ async function filesAt(
 }
 
 /**
+ * How far a download has come, after each file: files and bytes done, of how many.
+ *
+ * @example
+ * const line = ({ files, totalFiles }: DownloadProgress) => `${files}/${totalFiles} files`;
+ */
+export interface DownloadProgress {
+  files: number;
+  totalFiles: number;
+  bytes: number;
+  totalBytes: number;
+}
+
+/**
+ * Optional hooks of `downloadArtifactsWith`.
+ *
+ * @example
+ * const options: DownloadOptions = { onFileDone: (file, p) => console.error(file.path, p.files) };
+ */
+export interface DownloadOptions {
+  /** Called once a file is whole on disk (files finish in any order, four at a time). */
+  onFileDone?: (file: ArtifactEntry, progress: DownloadProgress) => void;
+}
+
+/**
  * Downloads a run's artifact (a file, a folder, or all of them for `""`) into `dest`, where it
  * keeps its path: `dest/<path>`, as MLflow's `download_artifacts`; resolves with that local
- * path. Files are checked against their recorded CRC-32 (or SHA-256).
+ * path. Files are checked against their recorded CRC-32 (or SHA-256). `onFileDone` hears of
+ * each file once it is written, with the totals so far (for a progress line).
  *
  * @example
  * const local = await downloadArtifactsWith(target, runId, "model", "/tmp/run"); // "/tmp/run/model"
@@ -380,10 +405,17 @@ export async function downloadArtifactsWith(
   runId: string,
   path: string,
   dest: string,
+  options: DownloadOptions = {},
 ): Promise<string> {
   if (path !== "") checkedPath(path);
   const root = resolve(dest);
   const files = await filesAt(target.client, runId, path);
+  const progress: DownloadProgress = {
+    files: 0,
+    totalFiles: files.length,
+    bytes: 0,
+    totalBytes: files.reduce((total, file) => total + file.size, 0),
+  };
   await eachLimited(files, 4, async (file) => {
     const local = resolve(root, ...file.path.split("/"));
     // The server checks paths; a client never writes outside `dest`, whatever it is sent.
@@ -394,6 +426,9 @@ export async function downloadArtifactsWith(
         "rejected",
       );
     await downloadArtifactFile(target, runId, file.path, local, file.size);
+    progress.files += 1;
+    progress.bytes += file.size;
+    options.onFileDone?.(file, { ...progress });
   });
   return path === "" ? root : resolve(root, ...path.split("/"));
 }
