@@ -18,8 +18,10 @@ import { LabbookError } from "./errors.ts";
 import { installExitHooks } from "./exit-hooks.ts";
 import { GraphQLClient } from "./graphql-client.ts";
 import { downloadOverSocket, type SocketDownloadResult } from "./socket-download.ts";
+import { ProgressTally, type TransferProgress } from "./transfer-progress.ts";
 
 export type { ArtifactTarget } from "./artifact-requests.ts";
+export type { TransferProgress } from "./transfer-progress.ts";
 
 /**
  * A file stored with a run, as the server recorded it.
@@ -119,6 +121,31 @@ async function localFileSize(file: string, what: string): Promise<number> {
   }
 }
 
+/**
+ * Optional hooks of one file's transfer.
+ *
+ * @example
+ * await uploadArtifact(target, runId, "w.bin", { file: "w.bin" }, { onBytes: (n) => console.error(n) });
+ */
+export interface TransferOptions {
+  /**
+   * Hears how many bytes have moved so far; a retry starts again from 0 (read from the file,
+   * for an upload: a little ahead of the network).
+   */
+  onBytes?: ((bytes: number) => void) | undefined;
+}
+
+/**
+ * Optional hooks of a transfer of several files.
+ *
+ * @example
+ * await logArtifactDir(target, runId, "out", "model", { onProgress: (p) => console.error(p.bytes) });
+ */
+export interface ManyTransferOptions {
+  /** Hears how far the whole transfer has come, as bytes move and as each file is done. */
+  onProgress?: ((progress: TransferProgress) => void) | undefined;
+}
+
 /** What to upload: a local file (streamed), or bytes already in memory. */
 export type ArtifactSource =
   | { file: string }
@@ -136,10 +163,22 @@ export async function uploadArtifact(
   runId: string,
   path: string,
   source: ArtifactSource,
+  options: TransferOptions = {},
 ): Promise<ArtifactInfo> {
   checkedPath(path);
   const what = `artifact '${path}' of run ${runId} not stored`;
   const size = "file" in source ? await localFileSize(source.file, what) : undefined;
+  const fileBody = (file: string) => {
+    const body = createReadStream(file, { highWaterMark: 1024 * 1024 });
+    const { onBytes } = options;
+    let sent = 0;
+    if (onBytes)
+      body.on("data", (chunk) => {
+        sent += chunk.length;
+        onBytes(sent);
+      });
+    return body;
+  };
   const response = await withRetries(target, what, (base, headers) =>
     sendArtifactRequest({
       method: "PUT",
@@ -147,7 +186,7 @@ export async function uploadArtifact(
       ...("file" in source
         ? {
             headers: { ...headers, "content-length": String(size) },
-            body: createReadStream(source.file, { highWaterMark: 1024 * 1024 }),
+            body: fileBody(source.file),
           }
         : {
             headers: {
@@ -202,11 +241,23 @@ export async function logArtifactFile(
   runId: string,
   localPath: string,
   artifactPath?: string,
+  options: ManyTransferOptions = {},
 ): Promise<ArtifactInfo> {
   if (artifactPath) checkedPath(artifactPath);
-  return uploadArtifact(target, runId, joinArtifactPath(artifactPath, basename(localPath)), {
-    file: localPath,
-  });
+  const path = joinArtifactPath(artifactPath, basename(localPath));
+  const { onProgress } = options;
+  if (!onProgress) return uploadArtifact(target, runId, path, { file: localPath });
+  const size = await localFileSize(localPath, `artifact '${path}' of run ${runId} not stored`);
+  const tally = new ProgressTally(1, size, onProgress);
+  const stored = await uploadArtifact(
+    target,
+    runId,
+    path,
+    { file: localPath },
+    { onBytes: (bytes) => tally.moved(path, bytes) },
+  );
+  tally.done(path, stored.size);
+  return stored;
 }
 
 /**
@@ -221,6 +272,7 @@ export async function logArtifactDir(
   runId: string,
   localDir: string,
   artifactPath?: string,
+  options: ManyTransferOptions = {},
 ): Promise<ArtifactInfo[]> {
   if (artifactPath) checkedPath(artifactPath);
   const uploads = (await filesUnder(localDir)).map((file) => ({
@@ -229,7 +281,28 @@ export async function logArtifactDir(
       joinArtifactPath(artifactPath, relative(localDir, file).split(sep).join("/")),
     ),
   }));
-  return eachLimited(uploads, 4, ({ file, path }) => uploadArtifact(target, runId, path, { file }));
+  const { onProgress } = options;
+  if (!onProgress)
+    return eachLimited(uploads, 4, ({ file, path }) =>
+      uploadArtifact(target, runId, path, { file }),
+    );
+  const sizes = await Promise.all(uploads.map(({ file }) => stat(file).then((s) => s.size)));
+  const tally = new ProgressTally(
+    uploads.length,
+    sizes.reduce((total, size) => total + size, 0),
+    onProgress,
+  );
+  return eachLimited(uploads, 4, async ({ file, path }) => {
+    const stored = await uploadArtifact(
+      target,
+      runId,
+      path,
+      { file },
+      { onBytes: (bytes) => tally.moved(path, bytes) },
+    );
+    tally.done(path, stored.size);
+    return stored;
+  });
 }
 
 /** Files this large (or of unknown size) come over a socket of their own (socket-download.ts). */
@@ -245,7 +318,8 @@ const ownSocketBytes = 1024 * 1024;
  * mismatch rejects with a `BAD_RESPONSE` LabbookError naming the path and both values, and
  * leaves `localFile` as it was. A file of 1 MiB or more (or of unknown `size`) is read from a
  * socket of its own straight into 4 MiB buffers, for a fraction of the CPU of Node's HTTP
- * client; anything but a plain answer falls back to that client, which retries.
+ * client; anything but a plain answer falls back to that client, which retries. `size` is
+ * the file's size when known (a listing gives it); `onBytes` hears how much has come.
  *
  * @example
  * await downloadArtifactFile(target, runId, "model/weights.bin", "/tmp/weights.bin");
@@ -255,21 +329,33 @@ export async function downloadArtifactFile(
   runId: string,
   path: string,
   localFile: string,
-  size?: number,
+  options: TransferOptions & { size?: number | undefined } = {},
 ): Promise<void> {
   checkedPath(path);
   const what = `artifact '${path}' of run ${runId} not downloaded`;
   await mkdir(dirname(localFile), { recursive: true });
   const part = join(dirname(localFile), `.labbook-${randomUUID()}.part`);
+  const { size, onBytes } = options;
   try {
     const fast = size === undefined || size >= ownSocketBytes;
-    if (!(fast && (await downloadOverOwnSocket(target, runId, path, part, what))))
-      await downloadOverHttpClient(target, runId, path, part, what);
+    const attempt = { target, runId, path, part, what, onBytes };
+    if (!(fast && (await downloadOverOwnSocket(attempt)))) await downloadOverHttpClient(attempt);
     await rename(part, localFile);
   } catch (error) {
     await rm(part, { force: true });
     throw error;
   }
+}
+
+/** One file's download: where from, where to, and whom to tell how far it has come. */
+interface DownloadAttempt {
+  target: ArtifactTarget;
+  runId: string;
+  path: string;
+  part: string;
+  /** The start of an error's message: `artifact '…' of run … not downloaded`. */
+  what: string;
+  onBytes: ((bytes: number) => void) | undefined;
 }
 
 const mismatch = (what: string, checksum: string, actual: string, expected: string) =>
@@ -284,21 +370,30 @@ const mismatch = (what: string, checksum: string, actual: string, expected: stri
  * done that way (an https server, an answer that is not a plain 200, a file recorded with a
  * SHA-256 only, or a connection that failed: the HTTP client retries).
  */
-async function downloadOverOwnSocket(
-  target: ArtifactTarget,
-  runId: string,
-  path: string,
-  part: string,
-  what: string,
-): Promise<boolean> {
+async function downloadOverOwnSocket({
+  target,
+  runId,
+  path,
+  part,
+  what,
+  onBytes,
+}: DownloadAttempt): Promise<boolean> {
   const url = new URL(artifactUrl(target.client.url, runId, path));
   if (url.protocol !== "http:") return false;
   let result: SocketDownloadResult;
   try {
-    result = await downloadOverSocket(url, authorizationHeaders(target.client), part, (head) => {
-      const { headers } = head;
-      return headers["x-labbook-crc32"] !== undefined || headers["x-labbook-sha256"] === undefined;
-    });
+    result = await downloadOverSocket(
+      url,
+      authorizationHeaders(target.client),
+      part,
+      (head) => {
+        const { headers } = head;
+        return (
+          headers["x-labbook-crc32"] !== undefined || headers["x-labbook-sha256"] === undefined
+        );
+      },
+      onBytes,
+    );
   } catch {
     return false;
   }
@@ -310,16 +405,23 @@ async function downloadOverOwnSocket(
 }
 
 /** The download through Node's HTTP client (with retries), checked as it arrives. */
-async function downloadOverHttpClient(
-  target: ArtifactTarget,
-  runId: string,
-  path: string,
-  part: string,
-  what: string,
-): Promise<void> {
+async function downloadOverHttpClient({
+  target,
+  runId,
+  path,
+  part,
+  what,
+  onBytes,
+}: DownloadAttempt): Promise<void> {
   const response = await withRetries(target, what, (base, headers) =>
     sendArtifactRequest({ method: "GET", url: artifactUrl(base, runId, path), headers }),
   );
+  let received = 0;
+  if (onBytes)
+    response.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      onBytes(received);
+    });
   // Absent while the server is still computing them (a large file just uploaded): nothing to
   // check, so nothing to work out.
   const expectedCrc32 = response.headers["x-labbook-crc32"];
@@ -368,34 +470,22 @@ async function filesAt(
 }
 
 /**
- * How far a download has come, after each file: files and bytes done, of how many.
- *
- * @example
- * const line = ({ files, totalFiles }: DownloadProgress) => `${files}/${totalFiles} files`;
- */
-export interface DownloadProgress {
-  files: number;
-  totalFiles: number;
-  bytes: number;
-  totalBytes: number;
-}
-
-/**
  * Optional hooks of `downloadArtifactsWith`.
  *
  * @example
  * const options: DownloadOptions = { onFileDone: (file, p) => console.error(file.path, p.files) };
  */
-export interface DownloadOptions {
+export interface DownloadOptions extends ManyTransferOptions {
   /** Called once a file is whole on disk (files finish in any order, four at a time). */
-  onFileDone?: (file: ArtifactEntry, progress: DownloadProgress) => void;
+  onFileDone?: ((file: ArtifactEntry, progress: TransferProgress) => void) | undefined;
 }
 
 /**
  * Downloads a run's artifact (a file, a folder, or all of them for `""`) into `dest`, where it
  * keeps its path: `dest/<path>`, as MLflow's `download_artifacts`; resolves with that local
- * path. Files are checked against their recorded CRC-32 (or SHA-256). `onFileDone` hears of
- * each file once it is written, with the totals so far (for a progress line).
+ * path. Files are checked against their recorded CRC-32 (or SHA-256). `onProgress` hears how
+ * far the whole download has come as the bytes arrive, `onFileDone` of each file once it is
+ * written (for a progress line).
  *
  * @example
  * const local = await downloadArtifactsWith(target, runId, "model", "/tmp/run"); // "/tmp/run/model"
@@ -410,12 +500,11 @@ export async function downloadArtifactsWith(
   if (path !== "") checkedPath(path);
   const root = resolve(dest);
   const files = await filesAt(target.client, runId, path);
-  const progress: DownloadProgress = {
-    files: 0,
-    totalFiles: files.length,
-    bytes: 0,
-    totalBytes: files.reduce((total, file) => total + file.size, 0),
-  };
+  const tally = new ProgressTally(
+    files.length,
+    files.reduce((total, file) => total + file.size, 0),
+    options.onProgress,
+  );
   await eachLimited(files, 4, async (file) => {
     const local = resolve(root, ...file.path.split("/"));
     // The server checks paths; a client never writes outside `dest`, whatever it is sent.
@@ -425,10 +514,13 @@ export async function downloadArtifactsWith(
         "BAD_RESPONSE",
         "rejected",
       );
-    await downloadArtifactFile(target, runId, file.path, local, file.size);
-    progress.files += 1;
-    progress.bytes += file.size;
-    options.onFileDone?.(file, { ...progress });
+    await downloadArtifactFile(target, runId, file.path, local, {
+      size: file.size,
+      onBytes: options.onProgress && ((bytes) => tally.moved(file.path, bytes)),
+    });
+    // Counted whether or not anyone hears of it here (`?.` would skip the count).
+    const progress = tally.done(file.path, file.size);
+    options.onFileDone?.(file, progress);
   });
   return path === "" ? root : resolve(root, ...path.split("/"));
 }

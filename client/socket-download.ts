@@ -35,6 +35,7 @@ export type SocketDownloadResult =
  * compressed, or one `accept` refuses (it sees the head first). Nothing is written then.
  *
  * Rejects when the connection fails or closes early; `file` may then hold part of the body.
+ * `onBytes` hears how many bytes of the body have come so far, after each read.
  *
  * @example
  * const result = await downloadOverSocket(new URL(url), { authorization }, part, () => true);
@@ -45,15 +46,17 @@ export function downloadOverSocket(
   headers: Record<string, string>,
   file: string,
   accept: (head: AnswerHead) => boolean,
+  onBytes?: (received: number) => void,
 ): Promise<SocketDownloadResult> {
   if (url.protocol !== "http:") throw new Error(`downloadOverSocket takes http: URLs, not ${url}`);
-  return new SocketDownload(url, headers, file, accept).result;
+  return new SocketDownload(url, headers, file, accept, onBytes).result;
 }
 
 class SocketDownload {
   readonly result: Promise<SocketDownloadResult>;
   readonly #file: string;
   readonly #accept: (head: AnswerHead) => boolean;
+  readonly #onBytes: ((received: number) => void) | undefined;
   readonly #socket: Socket;
   readonly #ring = Array.from({ length: ringSize }, () => Buffer.allocUnsafe(bufferBytes));
   /** The write in progress from each buffer of the ring, until it is done. */
@@ -77,9 +80,11 @@ class SocketDownload {
     headers: Record<string, string>,
     file: string,
     accept: (head: AnswerHead) => boolean,
+    onBytes: ((received: number) => void) | undefined,
   ) {
     this.#file = file;
     this.#accept = accept;
+    this.#onBytes = onBytes;
     this.result = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -160,6 +165,7 @@ class SocketDownload {
     const bytes = this.#ring[this.#current]!.subarray(start, this.#filled);
     this.#received += bytes.length;
     this.#crc32 = crc32(bytes, this.#crc32);
+    this.#onBytes?.(this.#received);
   }
 
   /** Writes out a full (or the last) buffer and moves on; false pauses the socket. */

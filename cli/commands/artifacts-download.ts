@@ -1,11 +1,11 @@
 import { statSync } from "node:fs";
 import {
   type ArtifactTarget,
-  type DownloadProgress,
   downloadArtifactsWith,
+  type TransferProgress,
 } from "../../client/artifacts.ts";
-import { formatBytes } from "../../site/lib/format.ts";
 import { printJson } from "../output.ts";
+import { progressLine } from "../progress-line.ts";
 import { UsageError } from "../usage-error.ts";
 
 /** What `labbook artifacts download --json` prints. */
@@ -14,36 +14,6 @@ export interface DownloadSummary {
   path: string;
   files: number;
   bytes: number;
-}
-
-/**
- * `3/12 files, 1.2 MB of 40.0 MB`: how far a download has come.
- *
- * @example
- * progressText({ files: 3, totalFiles: 12, bytes: 1.2e6, totalBytes: 4e7 });
- */
-export const progressText = (p: DownloadProgress): string =>
-  `${p.files}/${p.totalFiles} file${p.totalFiles === 1 ? "" : "s"}, ${formatBytes(p.bytes)} of ${formatBytes(p.totalBytes)}`;
-
-/**
- * A line on a terminal's stderr that rewrites itself: at most ten times a second, and once
- * more at the end. It writes nothing to a pipe or a file, where the lines would only pile up.
- */
-function progressLine(stream: NodeJS.WriteStream) {
-  let shownAt = 0;
-  let shown = false;
-  return {
-    update(progress: DownloadProgress) {
-      const now = Date.now();
-      if (progress.files < progress.totalFiles && now - shownAt < 100) return;
-      shownAt = now;
-      shown = true;
-      stream.write(`\r\x1b[Kdownloading ${progressText(progress)}`);
-    },
-    end() {
-      if (shown) stream.write("\n");
-    },
-  };
 }
 
 /** The local folder to write into: created when missing, refused when it is something else. */
@@ -64,12 +34,12 @@ export async function downloadArtifactsCommand(
   path: string,
   options: { dest: string; json: boolean },
 ): Promise<void> {
-  const line = !options.json && process.stderr.isTTY ? progressLine(process.stderr) : undefined;
-  let last: DownloadProgress = { files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 };
+  const line = progressLine("downloading", options.json);
+  let last: TransferProgress = { files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 };
   let local: string;
   try {
     local = await downloadArtifactsWith(target, runId, path, options.dest, {
-      onFileDone: (_file, progress) => {
+      onProgress: (progress) => {
         last = progress;
         line?.update(progress);
       },

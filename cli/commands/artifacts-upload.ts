@@ -7,6 +7,7 @@ import {
 } from "../../client/artifacts.ts";
 import { formatBytes } from "../../site/lib/format.ts";
 import { printJson, printTable } from "../output.ts";
+import { progressLine } from "../progress-line.ts";
 import { UsageError } from "../usage-error.ts";
 import { shortSha256 } from "./artifacts-list.ts";
 import { requireRun } from "./artifacts-target.ts";
@@ -26,7 +27,7 @@ export function localKind(localPath: string): "file" | "folder" {
 /**
  * Stores a local file as `<artifactPath>/<its name>`, or a folder's files (recursively) under
  * `artifactPath` with their relative paths, as MLflow's `log_artifact(s)`; prints what the
- * server recorded.
+ * server recorded. Progress goes to stderr when it is a terminal.
  */
 export async function uploadArtifactsCommand(
   target: ArtifactTarget,
@@ -37,10 +38,17 @@ export async function uploadArtifactsCommand(
   const kind = localKind(localPath);
   await requireRun(target, runId);
   const artifactPath = options.artifactPath || undefined;
-  const stored: ArtifactInfo[] =
-    kind === "folder"
-      ? await logArtifactDir(target, runId, localPath, artifactPath)
-      : [await logArtifactFile(target, runId, localPath, artifactPath)];
+  const line = progressLine("uploading", options.json);
+  let stored: ArtifactInfo[];
+  try {
+    const onProgress = line?.update;
+    stored =
+      kind === "folder"
+        ? await logArtifactDir(target, runId, localPath, artifactPath, { onProgress })
+        : [await logArtifactFile(target, runId, localPath, artifactPath, { onProgress })];
+  } finally {
+    line?.end();
+  }
   if (options.json) return printJson(stored);
   if (stored.length === 0) {
     console.log(`nothing stored: ${localPath} has no files`);

@@ -68,12 +68,12 @@ Stores local files with a run, as MLflow's log_artifact and log_artifacts: a fil
 <artifact path>/<its name>; a folder's files, found recursively, keep their paths under
 <artifact path> (the folder's own name is not kept). Without an artifact path they go to
 the top of the run's artifacts. A file already at a path is replaced. Prints what the server
-stored.
+stored; on a terminal, progress (files and bytes) goes to stderr.
 
 ${artifactTargetHelp}
   --json                  Print the stored files as JSON: path, size, sha256, crc32,
                           contentType (sha256 and crc32 are null for a large file whose
-                          checksums the server is still computing).
+                          checksums the server is still computing), and no progress.
   -h, --help              Show this help.
 
 ${environmentHelp}`;

@@ -5,8 +5,8 @@ import { createServer } from "node:net";
 import { join, relative } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { progressText } from "../../cli/commands/artifacts-download.ts";
 import { shortSha256 } from "../../cli/commands/artifacts-list.ts";
+import { progressText } from "../../cli/progress-line.ts";
 import { gqlData } from "../support/gql.ts";
 import { type S3Server, startS3 } from "../support/s3.ts";
 import {
@@ -389,7 +389,7 @@ describe("labbook artifacts, called wrongly or for help", () => {
   });
 });
 
-describe("download progress", () => {
+describe("progress", () => {
   it("reads as files and bytes done of the total", () => {
     expect(
       progressText({ files: 3, totalFiles: 12, bytes: 1_200_000, totalBytes: 40_000_000 }),
@@ -408,24 +408,24 @@ describe("download progress", () => {
     try {
       const runId = await createRun(server.info.url);
       const { work } = localFiles();
-      const upload = await runCli(
-        ["artifacts", "upload", runId, join(work, "model"), "--tracking-uri", server.info.url],
-        { LABBOOK_TOKEN: token },
-      );
-      expect(upload.code).toBe(0);
+      const onTerminal = (args: string[]) => {
+        const command = [process.execPath, "cli/labbook.ts", "artifacts", ...args]
+          .concat(["--tracking-uri", server.info.url])
+          .map((arg) => `'${arg}'`)
+          .join(" ");
+        return new Promise<string>((resolve, reject) =>
+          execFile(
+            "/usr/bin/script",
+            ["-qec", command, "/dev/null"],
+            { cwd: repoRoot, env: cliEnv({ LABBOOK_TOKEN: token }) },
+            (error, stdout) => (error ? reject(error) : resolve(stdout)),
+          ),
+        );
+      };
+      const uploaded = await onTerminal(["upload", runId, join(work, "model")]);
+      expect(uploaded).toContain("uploading 3/3 files, 32 B of 32 B");
       const dest = tempDir();
-      const command = [process.execPath, "cli/labbook.ts", "artifacts", "download", runId]
-        .concat(["--dest", dest, "--tracking-uri", server.info.url])
-        .map((arg) => `'${arg}'`)
-        .join(" ");
-      const output = await new Promise<string>((resolve, reject) =>
-        execFile(
-          "/usr/bin/script",
-          ["-qec", command, "/dev/null"],
-          { cwd: repoRoot, env: cliEnv({ LABBOOK_TOKEN: token }) },
-          (error, stdout) => (error ? reject(error) : resolve(stdout)),
-        ),
-      );
+      const output = await onTerminal(["download", runId, "--dest", dest]);
       expect(output).toContain("downloading 3/3 files, 32 B of 32 B");
       expect(output).toContain(dest);
       expect(tree(dest)).toEqual(tree(join(work, "model")));

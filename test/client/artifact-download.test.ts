@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
@@ -10,7 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../api/app.ts";
 import { type RunningServer, serve } from "../../api/serve.ts";
 import { ArtifactStores } from "../../artifact-store/index.ts";
-import { downloadArtifactFile } from "../../client/artifacts.ts";
+import {
+  downloadArtifactFile,
+  downloadArtifactsWith,
+  logArtifactDir,
+} from "../../client/artifacts.ts";
 import {
   InlineSha256Stream,
   sha256PassThrough,
@@ -19,6 +23,7 @@ import {
 } from "../../client/download-sha256.ts";
 import { LabbookError } from "../../client/errors.ts";
 import { GraphQLClient } from "../../client/graphql-client.ts";
+import { ProgressTally, type TransferProgress } from "../../client/transfer-progress.ts";
 import { createRun, type Db, openDb, type Run, recordArtifact } from "../../db/index.ts";
 import { tempDir } from "../support/temp-dir.ts";
 
@@ -141,7 +146,7 @@ describe.each(cases)("the SDK's download of $name", ({ bytes: size, hint, record
     const path = `${slug}/intact.bin`;
     await storeArtifact(path, bytes, recorded);
     const dest = join(tempDir(), "out", "intact.bin");
-    await downloadArtifactFile(target(), run.id, path, dest, sizeHint);
+    await downloadArtifactFile(target(), run.id, path, dest, { size: sizeHint });
     expect(sha256(readFileSync(dest))).toBe(sha256(bytes));
     expect(partFilesIn(join(dest, ".."))).toEqual([]);
     expect(howFetched(path)).toEqual(fetched);
@@ -158,7 +163,9 @@ describe.each(cases)("the SDK's download of $name", ({ bytes: size, hint, record
     const fresh = join(dir, "fresh.bin");
 
     for (const dest of [kept, fresh]) {
-      const error = await downloadArtifactFile(target(), run.id, path, dest, sizeHint).then(
+      const error = await downloadArtifactFile(target(), run.id, path, dest, {
+        size: sizeHint,
+      }).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -187,7 +194,7 @@ describe("the SDK's download of a file whose checksums are still being computed"
     expect(head.headers.get("x-labbook-sha256")).toBeNull();
     expect(head.headers.get("x-labbook-crc32")).toBeNull();
     const dest = join(tempDir(), "pending.bin");
-    await downloadArtifactFile(target(), run.id, path, dest, sizeHint);
+    await downloadArtifactFile(target(), run.id, path, dest, { size: sizeHint });
     expect(sha256(readFileSync(dest))).toBe(sha256(bytes));
   });
 
@@ -200,6 +207,46 @@ describe("the SDK's download of a file whose checksums are still being computed"
     expect(error).toMatchObject({ code: "NOT_FOUND" });
     expect(howFetched("nowhere/missing.bin")).toEqual(["own socket", "HTTP client"]);
     expect(partFilesIn(join(dest, ".."))).toEqual([]);
+  });
+});
+
+describe("progress of several files, as the bytes move", () => {
+  it("upload and download report files and bytes, within files too, up to the totals", async () => {
+    const local = tempDir();
+    mkdirSync(join(local, "sub"));
+    const big = randomBytes(9 * mib + 5);
+    writeFileSync(join(local, "big.bin"), big);
+    writeFileSync(join(local, "sub", "small.txt"), "small");
+    const total = big.length + 5;
+    const uploaded: TransferProgress[] = [];
+    await logArtifactDir(target(), run.id, local, "progress", {
+      onProgress: (p) => uploaded.push(p),
+    });
+    const downloaded: TransferProgress[] = [];
+    const dest = tempDir();
+    await downloadArtifactsWith(target(), run.id, "progress", dest, {
+      onProgress: (p) => downloaded.push(p),
+    });
+    expect(readFileSync(join(dest, "progress", "big.bin")).equals(big)).toBe(true);
+
+    for (const events of [uploaded, downloaded]) {
+      expect(events.at(-1)).toEqual({ files: 2, totalFiles: 2, bytes: total, totalBytes: total });
+      const bytes = events.map((p) => p.bytes);
+      expect(bytes).toEqual([...bytes].sort((a, b) => a - b));
+      // Heard of while the large file was still moving, not only as files finish.
+      expect(events.some((p) => p.bytes > 0 && p.bytes < big.length && p.files < 2)).toBe(true);
+    }
+  });
+
+  it("counts a file that starts again once", () => {
+    const heard: TransferProgress[] = [];
+    const tally = new ProgressTally(2, 300, (p) => heard.push(p));
+    tally.moved("a", 80);
+    tally.moved("b", 50);
+    tally.moved("a", 20); // a retry of "a" from the start
+    expect(heard.at(-1)).toEqual({ files: 0, totalFiles: 2, bytes: 70, totalBytes: 300 });
+    tally.done("a", 100);
+    expect(tally.done("b", 200)).toEqual({ files: 2, totalFiles: 2, bytes: 300, totalBytes: 300 });
   });
 });
 
