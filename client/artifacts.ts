@@ -573,9 +573,11 @@ export async function downloadArtifacts(
   runId: string,
   path: string,
   dest: string,
-  options: ArtifactOptions = {},
+  options: ArtifactOptions & ManyTransferOptions = {},
 ): Promise<string> {
-  return downloadArtifactsWith(await targetFor(options), runId, path ?? "", dest);
+  return downloadArtifactsWith(await targetFor(options), runId, path ?? "", dest, {
+    onProgress: options.onProgress,
+  });
 }
 
 /**

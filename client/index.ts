@@ -17,6 +17,8 @@ export {
   type ArtifactOptions,
   downloadArtifacts,
   listArtifacts,
+  type ManyTransferOptions,
+  type TransferProgress,
 } from "./artifacts.ts";
 export type { StartRunOptions } from "./config.ts";
 export { type ErrorKind, LabbookError } from "./errors.ts";

@@ -8,6 +8,7 @@ import {
   type LabbookError,
   listArtifacts,
   startRun,
+  type TransferProgress,
 } from "../../client/index.ts";
 import { gqlData } from "../support/gql.ts";
 import { type S3Server, startS3 } from "../support/s3.ts";
@@ -107,10 +108,15 @@ describe.each(kinds)("the SDK's artifacts against a server, $name store", (kind)
     const dest = tempDir();
     expect(await downloadArtifacts(run.id, "model", dest, options)).toBe(join(dest, "model"));
     expect(tree(join(dest, "model"))).toEqual(tree(join(work, "model")));
-    expect(await downloadArtifacts(run.id, "weights.bin", dest, options)).toBe(
+    const progress: TransferProgress[] = [];
+    const onProgress = (p: TransferProgress) => progress.push(p);
+    expect(await downloadArtifacts(run.id, "weights.bin", dest, { ...options, onProgress })).toBe(
       join(dest, "weights.bin"),
     );
     expect(readFileSync(join(dest, "weights.bin")).equals(weights)).toBe(true);
+    const size = weights.length;
+    expect(progress.at(-1)).toEqual({ files: 1, totalFiles: 1, bytes: size, totalBytes: size });
+    expect(progress.some((p) => p.files === 0 && p.bytes > 0 && p.bytes < size)).toBe(true);
     const everything = tempDir();
     expect(await downloadArtifacts(run.id, "", everything, options)).toBe(everything);
     expect(Object.keys(tree(everything))).toEqual([
