@@ -6,16 +6,27 @@ interface LoadedCommand {
   help: string;
 }
 
+interface Command {
+  load: () => Promise<LoadedCommand>;
+  /** The help text alone, for a command whose module takes long to load (Astro, libSQL). */
+  loadHelp?: () => Promise<string>;
+  summary: string;
+}
+
+const helpOf = async (command: Command) =>
+  command.loadHelp ? command.loadHelp() : (await command.load()).help;
+
 /**
  * Each command's module is imported when it runs: `labbook server` should not load Astro and
  * TF.js, and `labbook --help` nothing at all.
  */
-const commands: Record<string, { load: () => Promise<LoadedCommand>; summary: string }> = {
+const commands: Record<string, Command> = {
   server: {
     load: async () => {
       const { serverCommand, serverHelp } = await import("./commands/server.ts");
       return { run: serverCommand, help: serverHelp };
     },
+    loadHelp: async () => (await import("./commands/server-help.ts")).serverHelp,
     summary: "Serve the GraphQL API (and GraphiQL) over the tracking data.",
   },
   experiments: {
@@ -58,6 +69,7 @@ const commands: Record<string, { load: () => Promise<LoadedCommand>; summary: st
       const { reportCommand, reportHelp } = await import("./commands/report.ts");
       return { run: reportCommand, help: reportHelp };
     },
+    loadHelp: async () => (await import("./commands/report-help.ts")).reportHelp,
     summary: "Build a static report (pages, charts, embeds) that works offline and from disk.",
   },
   chart: {
@@ -72,6 +84,7 @@ const commands: Record<string, { load: () => Promise<LoadedCommand>; summary: st
       const { backupCommand, backupHelp } = await import("./commands/backup.ts");
       return { run: backupCommand, help: backupHelp };
     },
+    loadHelp: async () => (await import("./commands/backup-help.ts")).backupHelp,
     summary: "Write a consistent copy of the database, even while a server writes it.",
   },
   demo: {
@@ -79,6 +92,7 @@ const commands: Record<string, { load: () => Promise<LoadedCommand>; summary: st
       const { demoCommand, demoHelp } = await import("./commands/demo.ts");
       return { run: demoCommand, help: demoHelp };
     },
+    loadHelp: async () => (await import("./commands/demo-help.ts")).demoHelp,
     summary: "Train MNIST three ways, crown a champion, build and serve the report (npm start).",
   },
   gc: {
@@ -86,6 +100,7 @@ const commands: Record<string, { load: () => Promise<LoadedCommand>; summary: st
       const { gcCommand, gcHelp } = await import("./commands/gc.ts");
       return { run: gcCommand, help: gcHelp };
     },
+    loadHelp: async () => (await import("./commands/gc-help.ts")).gcHelp,
     summary: "Delete deleted runs for good: their data and their artifact files.",
   },
 };
@@ -109,7 +124,7 @@ async function main(argv: string[]): Promise<void> {
   if (!name || name === "--help" || name === "-h" || name === "help") {
     const topic = name === "help" ? args[0] : undefined;
     const command = topic ? commands[topic] : undefined;
-    console.log(command ? (await command.load()).help : mainHelp);
+    console.log(command ? await helpOf(command) : mainHelp);
     return;
   }
   if (name === "--version" || name === "-v") {
@@ -123,6 +138,10 @@ async function main(argv: string[]): Promise<void> {
       `labbook: unknown command '${name}'. Commands: ${Object.keys(commands).join(", ")}; see 'labbook --help'.`,
     );
     process.exitCode = 2;
+    return;
+  }
+  if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
+    console.log(await helpOf(command));
     return;
   }
   await (await command.load()).run(args);

@@ -13,30 +13,12 @@ import {
   StoreError,
 } from "../../db/index.ts";
 import { storageConfig } from "../db-options.ts";
-import { envHelp, flagOrEnv } from "../env.ts";
+import { flagOrEnv } from "../env.ts";
 import { GraphQLRequestError } from "../graphql-target.ts";
 import { printJson } from "../output.ts";
 import { postJson } from "../post-json.ts";
 import { UsageError } from "../usage-error.ts";
-
-export const backupHelp = `Usage: labbook backup <file> [options]
-
-Writes a consistent copy of the database to <file> (SQLite's VACUUM INTO), while a server
-goes on serving: when a labbook server owns the database file, it makes the copy (so <file>
-is on its machine); otherwise the file is opened here, under the writer lock. The copy
-appears whole or not at all, and opens like any labbook database (--db <file>).
-
-Options:
-  --db <url>              Database to copy (default ./labbook.db). A libSQL server's
-                          database cannot be copied this way: back it up where it runs.
-  --token <t>             API token of the server that owns the file.
-  --force                 Replace <file> if it exists (only a SQLite database, such as an
-                          older backup, is replaced).
-  --json                  Print the result as JSON: { path, bytes, db, via, server? }.
-  -h, --help              Show this help.
-
-Environment (flags override):
-${envHelp(["LABBOOK_DB_URL", "LABBOOK_TOKEN"])}`;
+import { backupHelp } from "./backup-help.ts";
 
 interface ErrorBody {
   errors?: { message?: string; extensions?: { code?: string } }[];
@@ -130,3 +112,5 @@ export async function backupCommand(args: string[]): Promise<void> {
     printJson({ ...result, db: filePath, via, ...(owner?.url && { server: owner.url }) });
   else say(`wrote ${result.path} (${result.bytes} bytes)`);
 }
+
+export { backupHelp };
