@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shortSha256 } from "../../cli/commands/artifacts-list.ts";
 import { progressText } from "../../cli/progress-line.ts";
 import { gqlData } from "../support/gql.ts";
-import { type S3Server, startS3 } from "../support/s3.ts";
+import { artifactStoreKinds } from "../support/s3.ts";
 import {
   type CliResult,
   cliEnv,
@@ -99,18 +99,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-let s3: S3Server;
-beforeAll(async () => {
-  s3 = await startS3();
-});
-afterAll(async () => {
-  await s3?.stop();
-});
-
-const kinds = [
-  { name: "local", artifacts: () => join(tempDir(), "artifacts"), env: () => ({}) },
-  { name: "s3", artifacts: () => `s3://${s3.bucket}/cli`, env: () => s3.env },
-];
+const kinds = artifactStoreKinds("cli");
 
 describe.each(kinds)("labbook artifacts against a server, $name store", (kind) => {
   let server: ServerProcess;

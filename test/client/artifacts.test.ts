@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { crc32 } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   downloadArtifacts,
   type LabbookError,
@@ -11,7 +11,7 @@ import {
   type TransferProgress,
 } from "../../client/index.ts";
 import { gqlData } from "../support/gql.ts";
-import { type S3Server, startS3 } from "../support/s3.ts";
+import { artifactStoreKinds } from "../support/s3.ts";
 import { tempDir } from "../support/temp-dir.ts";
 import { portOf, readRun, server } from "./support.ts";
 
@@ -39,18 +39,7 @@ async function rejection(promise: Promise<unknown>): Promise<LabbookError> {
   return error as LabbookError;
 }
 
-let s3: S3Server;
-beforeAll(async () => {
-  s3 = await startS3();
-});
-afterAll(async () => {
-  await s3?.stop();
-});
-
-const kinds = [
-  { name: "local", artifacts: () => join(tempDir(), "artifacts"), env: () => ({}) },
-  { name: "s3", artifacts: () => `s3://${s3.bucket}/sdk`, env: () => s3.env },
-];
+const kinds = artifactStoreKinds("sdk");
 
 describe.each(kinds)("the SDK's artifacts against a server, $name store", (kind) => {
   const token = "sdk-artifact-token";

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
+import { afterAll, beforeAll } from "vitest";
 import { tempDir } from "./temp-dir.ts";
 
 /**
@@ -104,4 +106,37 @@ export async function startS3(bucket = "labbook-test"): Promise<S3Server> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * The two stores a server can keep artifacts in, for `describe.each`: a local folder, and a
+ * prefix of a bucket on an s3rver started before the file's tests (and stopped after).
+ *
+ * @example
+ * describe.each(artifactStoreKinds("sdk"))("artifacts, $name store", (kind) => { … });
+ */
+export function artifactStoreKinds(prefix: string) {
+  let s3: S3Server | undefined;
+  beforeAll(async () => {
+    s3 = await startS3();
+  });
+  afterAll(async () => {
+    await s3?.stop();
+  });
+  const started = () => {
+    if (!s3) throw new Error("s3rver is not started yet");
+    return s3;
+  };
+  return [
+    {
+      name: "local",
+      artifacts: () => join(tempDir(), "artifacts"),
+      env: (): Record<string, string> => ({}),
+    },
+    {
+      name: "s3",
+      artifacts: () => `s3://${started().bucket}/${prefix}`,
+      env: (): Record<string, string> => started().env,
+    },
+  ];
 }
